@@ -1,0 +1,240 @@
+"""Training: a jitted epoch, early stopping on validation, seeded and repeatable.
+
+`fit(model, train, val, config)` is the one entry point. An epoch is one compiled program:
+the shuffle and every optimiser step run inside `jax.lax.scan`, so Python is not in the
+inner loop. All randomness (initialisation, shuffling, dropout) comes from one seed, split
+explicitly, so two runs with the same seed give the same numbers.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+Array = jax.Array
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The training loss stopped being a finite number."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train. Defaults follow the course: Adam 1e-3, batch 64, patience 5."""
+
+    epochs: int = 50
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    patience: int = 5  # epochs without a better validation loss before stopping
+    clip_norm: float | None = 1.0  # global gradient-norm clipping; None turns it off
+    loss: str = "mse"  # "mse", "bce" (binary, logits) or "cross_entropy" (classes, logits)
+    seed: int = 0
+    progress: bool = True  # a tqdm bar over epochs
+
+
+@dataclass
+class FitResult:
+    """What `fit` returns: the best parameters (by validation loss) and the loss history."""
+
+    params: dict
+    history: dict[str, list[float]] = field(default_factory=dict)  # train_loss, val_loss
+    best_epoch: int = 0  # 1-based epoch whose parameters were kept
+    stopped_early: bool = False
+
+
+def mse_loss(outputs: Array, targets: Array) -> Array:
+    """outputs: (batch, 1) predictions; targets: (batch,) -> mean squared error."""
+    return jnp.mean((outputs[:, 0] - targets) ** 2)
+
+
+def bce_loss(outputs: Array, targets: Array) -> Array:
+    """outputs: (batch, 1) logits; targets: (batch,) in {0, 1} -> binary cross-entropy."""
+    return jnp.mean(optax.sigmoid_binary_cross_entropy(outputs[:, 0], targets))
+
+
+def cross_entropy_loss(outputs: Array, targets: Array) -> Array:
+    """outputs: (batch, classes) logits; targets: (batch,) class ids -> cross-entropy."""
+    labels = targets.astype(jnp.int32)
+    return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(outputs, labels))
+
+
+LOSSES: dict[str, Callable[[Array, Array], Array]] = {
+    "mse": mse_loss,
+    "bce": bce_loss,
+    "cross_entropy": cross_entropy_loss,
+}
+
+
+def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
+    """Adam, after clipping the global gradient norm (keeps one bad batch from blowing up)."""
+    adam = optax.adam(config.learning_rate)
+    if config.clip_norm is None:
+        return adam
+    return optax.chain(optax.clip_by_global_norm(config.clip_norm), adam)
+
+
+def init_params(model: nn.Module, key: Array, sample_input: Array) -> dict:
+    """Initialise the model's parameters from one example batch (only its shape is used)."""
+    return model.init(key, sample_input[:1], train=False)["params"]
+
+
+def make_train_epoch(model: nn.Module, optimizer, loss_fn, batch_size: int) -> Callable:
+    """Build the jitted epoch: shuffle the training set, then one optimiser step per batch.
+
+    The last partial batch is dropped (a different one each epoch, as the order is
+    shuffled), so every step has the same shape and compiles once.
+    """
+
+    def step(carry, batch):
+        params, opt_state, key = carry
+        x, y = batch
+        key, dropout_key = jax.random.split(key)
+
+        def batch_loss(p):
+            outputs = model.apply({"params": p}, x, train=True, rngs={"dropout": dropout_key})
+            return loss_fn(outputs, y)
+
+        loss, grads = jax.value_and_grad(batch_loss)(params)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state, key), loss
+
+    @jax.jit
+    def train_epoch(params, opt_state, key, x, y):
+        key, shuffle_key = jax.random.split(key)
+        n_batches = x.shape[0] // batch_size
+        order = jax.random.permutation(shuffle_key, x.shape[0])[: n_batches * batch_size]
+        xb = x[order].reshape(n_batches, batch_size, *x.shape[1:])
+        yb = y[order].reshape(n_batches, batch_size, *y.shape[1:])
+        (params, opt_state, key), losses = jax.lax.scan(step, (params, opt_state, key), (xb, yb))
+        return params, opt_state, key, losses.mean()
+
+    return train_epoch
+
+
+@functools.lru_cache(maxsize=32)
+def _jitted_forward(model: nn.Module) -> Callable:
+    return jax.jit(lambda params, x: model.apply({"params": params}, x, train=False))
+
+
+def predict(model: nn.Module, params: dict, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """Model outputs for x: (samples, time, features) -> (samples, outputs), dropout off.
+
+    Runs in fixed-size chunks, the last one padded, so any number of samples uses one
+    compiled program.
+    """
+    forward = _jitted_forward(model)
+    x = np.asarray(x, dtype=np.float32)
+    chunk = min(batch_size, len(x))
+    outputs = []
+    for start in range(0, len(x), chunk):
+        part = x[start : start + chunk]
+        padded = np.concatenate([part, np.repeat(part[-1:], chunk - len(part), axis=0)])
+        outputs.append(np.asarray(forward(params, padded))[: len(part)])
+    return np.concatenate(outputs)
+
+
+def evaluate(model: nn.Module, params: dict, x, y, loss: str = "mse") -> float:
+    """The loss of `params` on (x, y), dropout off."""
+    outputs = predict(model, params, x)
+    return float(LOSSES[loss](jnp.asarray(outputs), jnp.asarray(y)))
+
+
+def _check_arrays(name: str, x: np.ndarray, y: np.ndarray, batch_size: int) -> None:
+    if x.ndim != 3:
+        raise ValueError(f"{name} inputs must be (samples, time, features), got shape {x.shape}")
+    if len(x) != len(y):
+        raise ValueError(f"{name} has {len(x)} input windows but {len(y)} targets")
+    for what, array in (("inputs", x), ("targets", y)):
+        bad = ~np.isfinite(array.reshape(len(array), -1)).all(axis=1)
+        if bad.any():
+            raise ValueError(
+                f"{name} {what} contain NaN or inf, first in sample {int(np.flatnonzero(bad)[0])}"
+            )
+    if name == "train" and len(x) < batch_size:
+        raise ValueError(f"train has {len(x)} samples, fewer than one batch of {batch_size}")
+
+
+def fit(
+    model: nn.Module,
+    train: tuple[np.ndarray, np.ndarray],
+    val: tuple[np.ndarray, np.ndarray],
+    config: TrainConfig = TrainConfig(),
+    params: dict | None = None,
+) -> FitResult:
+    """Train `model` on `train`, stopping early on the loss over `val` (never the test set).
+
+    Args:
+      model: a Flax module called as `model(x, train=...)`.
+      train, val: (inputs (samples, time, features), targets (samples,)) arrays.
+      config: TrainConfig.
+      params: optional starting parameters (default: initialised from `config.seed`).
+
+    Returns:
+      FitResult with the parameters of the epoch with the lowest validation loss and the
+      per-epoch history of train_loss and val_loss.
+    """
+    from tqdm.auto import tqdm
+
+    x_train, y_train = (np.asarray(a, dtype=np.float32) for a in train)
+    x_val, y_val = (np.asarray(a, dtype=np.float32) for a in val)
+    _check_arrays("train", x_train, y_train, config.batch_size)
+    _check_arrays("val", x_val, y_val, 1)
+    if config.loss not in LOSSES:
+        raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {config.loss!r}")
+
+    init_key, train_key = jax.random.split(jax.random.key(config.seed))
+    params = init_params(model, init_key, x_train) if params is None else params
+    optimizer = make_optimizer(config)
+    opt_state = optimizer.init(params)
+    train_epoch = make_train_epoch(model, optimizer, LOSSES[config.loss], config.batch_size)
+    x_train_device, y_train_device = jnp.asarray(x_train), jnp.asarray(y_train)
+
+    result = FitResult(params=params, history={"train_loss": [], "val_loss": []})
+    best_val, waited = np.inf, 0
+    bar = tqdm(range(1, config.epochs + 1), disable=not config.progress, desc="epochs")
+    for epoch in bar:
+        params, opt_state, train_key, train_loss = train_epoch(
+            params, opt_state, train_key, x_train_device, y_train_device
+        )
+        train_loss = float(train_loss)
+        if not np.isfinite(train_loss):
+            raise TrainingDivergedError(
+                f"training loss became {train_loss} in epoch {epoch}; lower learning_rate "
+                f"(now {config.learning_rate}) or check the inputs' scale"
+            )
+        val_loss = evaluate(model, params, x_val, y_val, config.loss)
+        result.history["train_loss"].append(train_loss)
+        result.history["val_loss"].append(val_loss)
+        bar.set_postfix(train=f"{train_loss:.5f}", val=f"{val_loss:.5f}")
+        if val_loss < best_val:
+            best_val, waited = val_loss, 0
+            result.params, result.best_epoch = params, epoch
+        else:
+            waited += 1
+            if waited >= config.patience:
+                result.stopped_early = True
+                break
+    bar.close()
+    return result
+
+
+def enable_compilation_cache(path: str | Path | None = None) -> Path:
+    """Keep compiled programs on disk so a new process skips most of the first-step compile.
+
+    Default location: `$FINLSTM_JAX_CACHE` or ~/.cache/finlstm/jax.
+    """
+    default = Path.home() / ".cache" / "finlstm" / "jax"
+    path = Path(path or os.environ.get("FINLSTM_JAX_CACHE", default))
+    path.mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    return path

@@ -1,0 +1,108 @@
+"""Tests of finlstm.train: learning, early stopping, determinism, the NaN guard, bad input."""
+
+import numpy as np
+import pytest
+
+from finlstm.lstm import ModelConfig, StackedLSTM
+from finlstm.train import TrainConfig, TrainingDivergedError, fit, predict
+
+SMALL = ModelConfig(hidden_sizes=(8, 4), dense_size=4, dropout=0.0)
+
+
+def _sine_task(n=256, window=12, seed=0):
+    """Predict the next value of a noisy sine wave: learnable, and tiny."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n + window + 1)
+    series = np.sin(t / 4.0) + 0.05 * rng.standard_normal(len(t))
+    x = np.stack([series[i : i + window] for i in range(n)])[..., None]
+    y = series[window : window + n]
+    return (x[:192], y[:192]), (x[192:], y[192:])
+
+
+def test_training_lowers_the_validation_loss_below_predicting_the_mean():
+    train, val = _sine_task()
+    result = fit(
+        StackedLSTM(SMALL),
+        train,
+        val,
+        TrainConfig(epochs=40, batch_size=32, patience=40, learning_rate=1e-2, progress=False),
+    )
+    mean_loss = float(np.mean((val[1] - train[1].mean()) ** 2))
+    assert min(result.history["val_loss"]) < 0.5 * mean_loss
+    assert len(result.history["train_loss"]) == len(result.history["val_loss"]) == 40
+
+
+def test_two_runs_with_the_same_seed_are_identical_and_seeds_differ():
+    train, val = _sine_task()
+    config = TrainConfig(epochs=3, batch_size=32, progress=False)
+    model = StackedLSTM(ModelConfig(hidden_sizes=(8, 4), dense_size=4, dropout=0.2))
+    a, b = fit(model, train, val, config), fit(model, train, val, config)
+    c = fit(model, train, val, TrainConfig(epochs=3, batch_size=32, progress=False, seed=1))
+    assert a.history == b.history
+    np.testing.assert_array_equal(
+        predict(model, a.params, val[0]), predict(model, b.params, val[0])
+    )
+    assert a.history != c.history
+
+
+def test_early_stopping_keeps_the_best_validation_epoch():
+    train, val = _sine_task()
+    # A validation set the model cannot fit (noise), so the val loss soon stops improving.
+    noise = np.random.default_rng(1).standard_normal(val[1].shape) * 3
+    config = TrainConfig(epochs=60, batch_size=32, patience=3, learning_rate=1e-2, progress=False)
+    result = fit(StackedLSTM(SMALL), train, (val[0], noise), config)
+    losses = result.history["val_loss"]
+    assert result.stopped_early and len(losses) < 60
+    assert result.best_epoch == int(np.argmin(losses)) + 1
+    assert len(losses) == result.best_epoch + config.patience
+
+
+def test_predict_handles_any_number_of_samples_with_one_program():
+    train, val = _sine_task()
+    model = StackedLSTM(SMALL)
+    params = fit(model, train, val, TrainConfig(epochs=1, batch_size=32, progress=False)).params
+    whole = predict(model, params, val[0], batch_size=64)
+    parts = np.concatenate(
+        [
+            predict(model, params, val[0][:5], batch_size=64),
+            predict(model, params, val[0][5:], batch_size=64),
+        ]
+    )
+    assert whole.shape == (64, 1)
+    np.testing.assert_allclose(whole, parts, atol=1e-6)
+
+
+def test_a_diverging_loss_raises_a_clear_error():
+    train, val = _sine_task()
+    exploding = (train[0] * 1e30, train[1] * 1e30)
+    config = TrainConfig(
+        epochs=2, batch_size=32, clip_norm=None, learning_rate=10.0, progress=False
+    )
+    with pytest.raises(TrainingDivergedError, match=r"training loss became .* in epoch 1"):
+        fit(StackedLSTM(SMALL), exploding, val, config)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda x, y: (x[..., 0], y), r"train inputs must be \(samples, time, features\)"),
+        (lambda x, y: (x, y[:-1]), "192 input windows but 191 targets"),
+        (
+            lambda x, y: (np.where(np.arange(len(x))[:, None, None] == 9, np.nan, x), y),
+            "train inputs contain NaN or inf, first in sample 9",
+        ),
+        (lambda x, y: (x[:10], y[:10]), "fewer than one batch of 32"),
+    ],
+)
+def test_bad_training_arrays_are_named(mutate, message):
+    train, val = _sine_task()
+    with pytest.raises(ValueError, match=message):
+        fit(StackedLSTM(SMALL), mutate(*train), val, TrainConfig(batch_size=32, progress=False))
+
+
+def test_unknown_loss_is_rejected():
+    train, val = _sine_task()
+    with pytest.raises(ValueError, match="loss must be one of"):
+        fit(
+            StackedLSTM(SMALL), train, val, TrainConfig(loss="hinge", progress=False, batch_size=32)
+        )
