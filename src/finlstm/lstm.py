@@ -61,6 +61,7 @@ def zero_carry(batch: int, hidden: int, dtype=jnp.float32) -> Carry:
     return jnp.zeros((batch, hidden), dtype), jnp.zeros((batch, hidden), dtype)
 
 
+# --8<-- [start:layer]
 def lstm_layer(params: CellParams, xs: Array, carry: Carry | None = None) -> tuple[Carry, Array]:
     """Run the cell over a whole sequence with `jax.lax.scan`.
 
@@ -79,6 +80,9 @@ def lstm_layer(params: CellParams, xs: Array, carry: Carry | None = None) -> tup
     xs_time_major = jnp.swapaxes(xs, 0, 1)
     carry, hs = jax.lax.scan(lambda cr, x: lstm_cell(params, cr, x), carry, xs_time_major)
     return carry, jnp.swapaxes(hs, 0, 1)
+
+
+# --8<-- [end:layer]
 
 
 def lstm_bias_init(forget_bias: float = 1.0):
@@ -204,6 +208,50 @@ class AttentionLSTM(nn.Module):
         self.sow("intermediates", "attention_weights", weights)
         h = nn.relu(nn.Dense(cfg.dense_size, name="dense")(context))
         return nn.Dense(cfg.output_size, name="head")(h)
+
+
+class RNNParams(NamedTuple):
+    """Weights of a plain (Elman) tanh RNN layer: w_x (features, hidden), w_h (hidden, hidden),
+    b (hidden,)."""
+
+    w_x: Array
+    w_h: Array
+    b: Array
+
+
+def rnn_cell(params: RNNParams, h: Array, x: Array) -> tuple[Array, Array]:
+    """The plain recurrent step h_t = tanh(x_t W_x + h_{t-1} W_h + b), for comparison.
+
+    Its gradient to earlier steps is a product of tanh'(.) W_h factors, one per step, with no
+    additive path around them: that product is what vanishes (or explodes).
+    """
+    h = jnp.tanh(x @ params.w_x + h @ params.w_h + params.b)
+    return h, h
+
+
+def rnn_layer(params: RNNParams, xs: Array, h: Array | None = None) -> tuple[Array, Array]:
+    """xs: (batch, time, features) -> (final h (batch, hidden), hs (batch, time, hidden))."""
+    if h is None:
+        h = jnp.zeros((xs.shape[0], params.w_h.shape[0]), xs.dtype)
+    h, hs = jax.lax.scan(lambda hh, x: rnn_cell(params, hh, x), h, jnp.swapaxes(xs, 0, 1))
+    return h, jnp.swapaxes(hs, 0, 1)
+
+
+class RNNLayer(nn.Module):
+    """Flax wrapper of `rnn_layer`, orthogonal recurrent weights: (batch, time, features) ->
+    (batch, time, hidden)."""
+
+    hidden: int
+
+    @nn.compact
+    def __call__(self, xs: Array) -> Array:
+        params = RNNParams(
+            w_x=self.param("w_x", nn.initializers.glorot_uniform(), (xs.shape[-1], self.hidden)),
+            w_h=self.param("w_h", nn.initializers.orthogonal(), (self.hidden, self.hidden)),
+            b=self.param("b", nn.initializers.zeros, (self.hidden,)),
+        )
+        _, hs = rnn_layer(params, xs)
+        return hs
 
 
 def count_params(params) -> int:

@@ -52,6 +52,7 @@ def chronological_split(n_rows: int, train: float = 0.70, val: float = 0.15) -> 
     return SplitBounds(train_end, val_end, n_rows)
 
 
+# --8<-- [start:scaler]
 @dataclass(frozen=True)
 class MinMaxScaler:
     """Scales each feature to [0, 1] using the minimum and maximum of the data it was fitted on.
@@ -103,6 +104,9 @@ class MinMaxScaler:
         return x2
 
 
+# --8<-- [end:scaler]
+
+
 def _as_2d(x: np.ndarray, name: str) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     if x.ndim == 1:
@@ -134,6 +138,7 @@ class Windows:
         return Windows(self.inputs[keep], self.targets[keep], self.target_rows[keep])
 
 
+# --8<-- [start:windows]
 def make_windows(
     features: np.ndarray, target: np.ndarray, window: int = 60, horizon: int = 1
 ) -> Windows:
@@ -164,6 +169,9 @@ def make_windows(
     inputs = np.ascontiguousarray(inputs.transpose(0, 2, 1), dtype=np.float32)
     target_rows = np.arange(n_samples) + window - 1 + horizon
     return Windows(inputs, y[target_rows].astype(np.float32), target_rows)
+
+
+# --8<-- [end:windows]
 
 
 @dataclass(frozen=True)
