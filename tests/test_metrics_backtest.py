@@ -25,7 +25,10 @@ def test_ratio_below_one_means_closer_than_the_baseline():
     ("call", "message"),
     [
         (lambda: metrics.rmse([1.0, 2.0], [1.0]), r"same shape, got \(2,\) and \(1,\)"),
-        (lambda: metrics.rmse([1.0, np.nan], [1.0, 2.0]), r"y_true contains NaN or inf \(first at index 1\)"),
+        (
+            lambda: metrics.rmse([1.0, np.nan], [1.0, 2.0]),
+            r"y_true contains NaN or inf \(first at index 1\)",
+        ),
         (lambda: metrics.qlike([0.0, 1.0], [1.0, 1.0]), "variance_forecast must be > 0"),
         (lambda: metrics.diebold_mariano(np.ones(5), np.ones(5)), "at least 10"),
         (lambda: metrics.sharpe_ratio([0.01]), "at least 2"),

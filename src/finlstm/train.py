@@ -182,7 +182,9 @@ def fit(
       FitResult with the parameters of the epoch with the lowest validation loss and the
       per-epoch history of train_loss and val_loss.
     """
-    from tqdm.auto import tqdm
+    # Plain tqdm (text), not tqdm.auto: the notebook widget needs ipywidgets, and lessons
+    # train with progress=False anyway.
+    from tqdm import tqdm
 
     x_train, y_train = (np.asarray(a, dtype=np.float32) for a in train)
     x_val, y_val = (np.asarray(a, dtype=np.float32) for a in val)
