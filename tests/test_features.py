@@ -36,6 +36,17 @@ def test_realized_volatility_is_a_rolling_std():
     assert annual.iloc[30] == pytest.approx(vol.iloc[30] * np.sqrt(252))
 
 
+def test_parkinson_variance_matches_the_formula_and_checks_its_inputs():
+    index = pd.date_range("2020-01-01", periods=3, freq="D")
+    high = pd.Series([101.0, 105.0, 100.0], index=index)
+    low = pd.Series([99.0, 100.0, 100.0], index=index)
+    expected = np.log(high / low) ** 2 / (4 * np.log(2))
+    np.testing.assert_allclose(features.parkinson_variance(high, low), expected)
+    assert features.parkinson_variance(high, low).iloc[2] == 0.0
+    with pytest.raises(ValueError, match="high is below low on 2020-01-01"):
+        features.parkinson_variance(low, high)
+
+
 def test_rsi_is_100_when_prices_only_rise_and_stays_in_range():
     assert features.rsi(prices_from(np.arange(1.0, 40.0))).dropna().eq(100).all()
     values = features.rsi(random_walk()).dropna()
@@ -77,6 +88,7 @@ ALL_FEATURES = {
     "simple_returns": lambda p: features.simple_returns(p),
     "log_returns": lambda p: features.log_returns(p),
     "realized_volatility": lambda p: features.realized_volatility(features.log_returns(p), 10),
+    "parkinson_variance": lambda p: features.parkinson_variance(p * 1.01, p),
     "rsi": lambda p: features.rsi(p, 14),
     "macd": lambda p: features.macd(p, 5, 12, 4),
     "bollinger_bands": lambda p: features.bollinger_bands(p, 10),

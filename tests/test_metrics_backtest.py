@@ -147,3 +147,53 @@ def test_garch_forecast_for_a_day_uses_returns_before_it_only(sp500_returns):
     assert a.index[0] == sp500_returns.index[train_end]  # indexed by the day forecast
     pd.testing.assert_series_equal(a.iloc[: day - train_end + 1], b.iloc[: day - train_end + 1])
     assert not np.allclose(a.iloc[day - train_end + 1 :], b.iloc[day - train_end + 1 :])
+
+
+def test_log_loss_of_the_base_rate_is_the_label_entropy():
+    labels = np.array([1, 1, 1, 0])
+    share = labels.mean()
+    entropy = -(share * np.log(share) + (1 - share) * np.log(1 - share))
+    assert metrics.log_loss(labels, np.full(4, share)) == pytest.approx(entropy)
+    assert metrics.log_loss(labels, labels.astype(float)) < 1e-6
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\], got 1.5 at index 2"):
+        metrics.log_loss(labels, [0.5, 0.5, 1.5, 0.5])
+    with pytest.raises(ValueError, match=r"labels must hold 0 or 1, got 2\.0 at index 0"):
+        metrics.log_loss([2, 0], [0.5, 0.5])
+
+
+def test_roc_auc_by_hand_and_against_pairwise_counting():
+    assert metrics.roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) == pytest.approx(0.75)
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 2, 60)
+    scores = np.round(rng.random(60), 1)  # ties on purpose
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    pairs = (pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean()
+    assert metrics.roc_auc(labels, scores) == pytest.approx(pairs)
+    with pytest.raises(ValueError, match="both classes"):
+        metrics.roc_auc([1, 1], [0.2, 0.3])
+
+
+def test_pesaran_timmermann_sees_skill_and_not_independence():
+    rng = np.random.default_rng(2)
+    actual = rng.integers(0, 2, 2000)
+    skilled = np.where(rng.random(2000) < 0.6, actual, 1 - actual)  # right 60% of days
+    independent = rng.integers(0, 2, 2000)
+    good = metrics.pesaran_timmermann(actual, skilled)
+    assert (
+        good.statistic > 5 and good.p_value < 1e-6 and good.hit_rate == pytest.approx(0.6, abs=0.03)
+    )
+    null = metrics.pesaran_timmermann(actual, independent)
+    assert abs(null.statistic) < 3 and null.p_value > 0.001
+    always_up = metrics.pesaran_timmermann(actual, np.ones(2000))
+    assert np.isnan(always_up.statistic) and always_up.hit_rate == pytest.approx(actual.mean())
+
+
+def test_diebold_mariano_hac_lags_widen_the_variance_of_autocorrelated_differences():
+    rng = np.random.default_rng(3)
+    shocks = rng.standard_normal(1000)
+    d = np.convolve(shocks, np.ones(10) / 10, mode="same") + 0.05  # persistent differences
+    plain = metrics.diebold_mariano(d, np.zeros(1000))
+    hac = metrics.diebold_mariano(d, np.zeros(1000), hac_lags=20)
+    assert abs(hac.statistic) < abs(plain.statistic) / 2
+    with pytest.raises(ValueError, match="hac_lags"):
+        metrics.diebold_mariano(d, np.zeros(1000), hac_lags=-1)

@@ -52,6 +52,22 @@ def realized_volatility(
     return (vol * np.sqrt(periods_per_year) if annualize else vol).rename("realized_volatility")
 
 
+def parkinson_variance(high: pd.Series, low: pd.Series) -> pd.Series:
+    """Daily return variance estimated from the day's range (Parkinson 1980):
+    log(high / low)**2 / (4 log 2), in units of (log return)**2.
+
+    A one-day proxy for realised variance that is far less noisy than the squared return and,
+    unlike it, is zero only when high equals low. Uses day t's high and low only.
+    """
+    h, lo = _series(high, "high"), _series(low, "low")
+    if not h.index.equals(lo.index):
+        raise ValueError("high and low must share one index")
+    below = h < lo
+    if below.any():
+        raise ValueError(f"high is below low on {h.index[below.to_numpy()][0]}")
+    return (np.log(h / lo) ** 2 / (4.0 * np.log(2.0))).rename("parkinson_variance")
+
+
 def rsi(prices: pd.Series, window: int = 14) -> pd.Series:
     """Wilder's Relative Strength Index in [0, 100] (Wilder 1978): 100 - 100 / (1 + RS),
     RS = smoothed gains / smoothed losses, Wilder smoothing (alpha = 1/window). NaN for the

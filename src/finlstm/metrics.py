@@ -70,6 +70,90 @@ def majority_rate(actual_change) -> float:
     return max(up, 1.0 - up)
 
 
+def _binary(name: str, values) -> np.ndarray:
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {array.shape}")
+    if not np.isin(array, (0.0, 1.0)).all():
+        first = int(np.flatnonzero(~np.isin(array, (0.0, 1.0)))[0])
+        raise ValueError(f"{name} must hold 0 or 1, got {array[first]} at index {first}")
+    return array
+
+
+def _probabilities(values, n: int) -> np.ndarray:
+    p = np.asarray(values, dtype=np.float64)
+    if p.shape != (n,):
+        raise ValueError(f"probabilities must have shape ({n},), got {p.shape}")
+    bad = ~((p >= 0) & (p <= 1))
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"probabilities must lie in [0, 1], got {p[first]} at index {first}")
+    return p
+
+
+def log_loss(labels, probabilities, eps: float = 1e-7) -> float:
+    """Mean binary cross-entropy of predicted P(label = 1), in nats; clipped to [eps, 1-eps].
+    The constant forecast p = share of ones scores the entropy of the labels: the bar."""
+    y = _binary("labels", labels)
+    p = np.clip(_probabilities(probabilities, y.size), eps, 1 - eps)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def roc_auc(labels, scores) -> float:
+    """Area under the ROC curve: the probability that a random positive day scores higher
+    than a random negative one (ties count half). 0.5 is no skill, whatever the base rate."""
+    y = _binary("labels", labels)
+    s = np.asarray(scores, dtype=np.float64)
+    if s.shape != y.shape:
+        raise ValueError(f"scores must have shape {y.shape}, got {s.shape}")
+    positives, negatives = int(y.sum()), int(y.size - y.sum())
+    if positives == 0 or negatives == 0:
+        raise ValueError("roc_auc needs both classes among the labels")
+    ranks = stats.rankdata(s)  # average ranks for ties
+    return float((ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+@dataclass(frozen=True)
+class PTResult:
+    """Pesaran-Timmermann test: do predicted and actual directions agree more often than
+    independent ones would? statistic ~ N(0, 1) under independence; p_value one-sided."""
+
+    statistic: float
+    p_value: float
+    hit_rate: float  # share of days whose direction was right
+    expected_hit_rate: float  # the same, if predictions were independent of outcomes
+
+
+def pesaran_timmermann(actual_up, predicted_up) -> PTResult:
+    """Pesaran & Timmermann (1992) test of directional predictive ability.
+
+    Args:
+      actual_up, predicted_up: (T,) arrays of 0/1 (1 = up).
+
+    A forecaster that always says "up" has no variance in its predictions, so the test is
+    undefined: the statistic and p-value are then NaN (no evidence of skill).
+    """
+    y = _binary("actual_up", actual_up)
+    x = _binary("predicted_up", predicted_up)
+    if x.shape != y.shape:
+        raise ValueError(f"actual_up and predicted_up differ in shape: {y.shape} vs {x.shape}")
+    n = y.size
+    p_y, p_x = y.mean(), x.mean()
+    hit = float(np.mean(x == y))
+    expected = p_y * p_x + (1 - p_y) * (1 - p_x)
+    var_hit = expected * (1 - expected) / n
+    var_expected = (
+        (2 * p_y - 1) ** 2 * p_x * (1 - p_x) / n
+        + (2 * p_x - 1) ** 2 * p_y * (1 - p_y) / n
+        + 4 * p_y * p_x * (1 - p_y) * (1 - p_x) / n**2
+    )
+    spread = var_hit - var_expected
+    if spread <= 0:
+        return PTResult(float("nan"), float("nan"), hit, float(expected))
+    statistic = (hit - expected) / np.sqrt(spread)
+    return PTResult(float(statistic), float(stats.norm.sf(statistic)), hit, float(expected))
+
+
 def qlike_losses(variance_forecast, variance_realized) -> np.ndarray:
     """Per-day QLIKE loss r/f - log(r/f) - 1 (Patton 2011): zero for a perfect forecast,
     robust to noise in the realised-variance proxy. Forecasts must be > 0; a realised
@@ -103,25 +187,35 @@ class DMResult:
     mean_difference: float  # mean(loss_a - loss_b)
 
 
-def diebold_mariano(loss_a, loss_b, horizon: int = 1) -> DMResult:
+def diebold_mariano(loss_a, loss_b, horizon: int = 1, hac_lags: int | None = None) -> DMResult:
     """Diebold & Mariano (1995) with the Harvey, Leybourne & Newbold (1997) correction.
 
     Args:
       loss_a, loss_b: (T,) per-period losses of two forecasts of the same target.
       horizon: forecast horizon h; autocovariances up to lag h - 1 enter the variance.
+      hac_lags: if given, a Newey-West (Bartlett-weighted) variance with this many lags
+        instead. Use it when the loss differences are autocorrelated even at h = 1, as
+        they are for volatility forecasts (a common choice: about T ** (1/3)).
     """
     a, b = _pair(loss_a, loss_b, ("loss_a", "loss_b"))
     if a.ndim != 1 or a.size < 10:
         raise ValueError(f"need at least 10 losses in 1-D arrays, got shape {a.shape}")
     if horizon < 1:
         raise ValueError(f"horizon must be >= 1, got {horizon}")
+    if hac_lags is not None and not 0 <= hac_lags < a.size:
+        raise ValueError(f"hac_lags must be in [0, {a.size}), got {hac_lags}")
     d = a - b
     n = d.size
     mean = float(d.mean())
     centred = d - mean
     variance = np.dot(centred, centred) / n
-    for lag in range(1, horizon):
-        variance += 2 * np.dot(centred[lag:], centred[:-lag]) / n
+    if hac_lags is None:
+        for lag in range(1, horizon):
+            variance += 2 * np.dot(centred[lag:], centred[:-lag]) / n
+    else:
+        for lag in range(1, hac_lags + 1):
+            weight = 1.0 - lag / (hac_lags + 1)
+            variance += 2 * weight * np.dot(centred[lag:], centred[:-lag]) / n
     if variance <= 0:
         # Identical losses (or a degenerate difference): no evidence either way.
         return DMResult(0.0, 1.0, mean)
