@@ -40,6 +40,7 @@ class CellParams(NamedTuple):
 Carry = tuple[Array, Array]  # (h, c), each (batch, hidden)
 
 
+# --8<-- [start:cell]
 def lstm_cell(params: CellParams, carry: Carry, x: Array) -> tuple[Carry, Array]:
     """One time step. x: (batch, features); carry (h, c): (batch, hidden) each.
 
@@ -54,6 +55,9 @@ def lstm_cell(params: CellParams, carry: Carry, x: Array) -> tuple[Carry, Array]
     c = f * c + i * g  # the cell-state "highway": additive update, scaled by f
     h = o * jnp.tanh(c)
     return (h, c), h
+
+
+# --8<-- [end:cell]
 
 
 def zero_carry(batch: int, hidden: int, dtype=jnp.float32) -> Carry:

@@ -1,0 +1,335 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # The vanishing gradient, measured
+#
+# **The question.** Module 1 claims that a plain recurrent network cannot learn to use
+# information from far back in a sequence, and that an LSTM can. Is that true, from what
+# distance, and can we see the reason in the gradients?
+#
+# We use the *adding problem* of Hochreiter & Schmidhuber (1997). Each sequence has $T$
+# steps; each step carries a random value in $[0, 1]$ and a marker. Exactly two steps are
+# marked, one in each half of the sequence, and the target is the sum of the two marked
+# values. To succeed, a network must notice the first marked value and carry it for up to
+# $T$ steps. Predicting the average sum (1.0) without looking gives a mean squared error of
+# $2 \cdot \tfrac{1}{12} = \tfrac{1}{6} \approx 0.167$: that is the baseline to beat.
+
+# %%
+import time
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from finlstm import lstm, plots
+from finlstm.train import TrainConfig, make_optimizer, train_many
+
+key = jax.random.key(
+    1997
+)  # the lesson's one seed; every other key is split from it
+
+
+# %%
+def adding_batch(key, batch, steps):
+    """(inputs (batch, steps, 2): value and marker; targets (batch,): sum of marked values)."""
+    value_key, first_key, second_key = jax.random.split(key, 3)
+    values = jax.random.uniform(value_key, (batch, steps))
+    first = jax.random.randint(first_key, (batch,), 0, steps // 2)
+    second = jax.random.randint(second_key, (batch,), steps // 2, steps)
+    markers = jax.nn.one_hot(first, steps) + jax.nn.one_hot(second, steps)
+    return jnp.stack([values, markers], axis=-1), jnp.sum(
+        values * markers, axis=1
+    )
+
+
+key, example_key = jax.random.split(key)
+x, y = adding_batch(example_key, 1, 10)
+print(
+    "one sequence, T = 10 (value, marker):\n", np.round(np.asarray(x[0]), 2).T
+)
+print("target:", round(float(y[0]), 3))
+
+
+# %% [markdown]
+# ## Two networks of about the same size
+#
+# A plain tanh RNN with 32 units and an LSTM with 16 units have about the same number of
+# parameters (the LSTM has four weight blocks per unit). Both read the whole sequence and
+# a dense layer maps the last hidden state to the prediction.
+
+
+# %%
+class AddingNet(nn.Module):
+    kind: str  # "rnn" or "lstm"
+    hidden: int
+
+    @nn.compact
+    def __call__(self, x):
+        layer = (
+            lstm.LSTMLayer(self.hidden)
+            if self.kind == "lstm"
+            else lstm.RNNLayer(self.hidden)
+        )
+        return nn.Dense(1)(layer(x)[:, -1])[:, 0]
+
+
+NETS = {"RNN": AddingNet("rnn", 32), "LSTM": AddingNet("lstm", 16)}
+for name, net in NETS.items():
+    params = net.init(jax.random.key(0), jnp.zeros((1, 10, 2)))["params"]
+    print(f"{name:5s} parameters: {lstm.count_params(params)}")
+
+# %% [markdown]
+# ## Many runs at once with `jax.vmap`
+#
+# For each length $T$ and each network we train 4 seeds *in one compiled program*:
+# `finlstm.train.train_many` runs `jax.vmap` over the seeds and `jax.lax.scan` over 1,500
+# Adam steps of 64 fresh sequences each. A run *succeeds* when its mean squared error on
+# 2,000 new test sequences is below 0.01, about 6% of the baseline's.
+
+# %%
+LENGTHS, SEEDS, STEPS, BATCH, SUCCESS_MSE = (10, 25, 50, 100), 4, 1500, 64, 0.01
+optimizer = make_optimizer(TrainConfig(learning_rate=1e-2, clip_norm=1.0))
+
+
+def train_runs(net, steps_in_sequence, key):
+    def init(k):
+        return net.init(k, jnp.zeros((1, steps_in_sequence, 2)))["params"]
+
+    def loss(params, k):
+        x, y = adding_batch(k, BATCH, steps_in_sequence)
+        return jnp.mean((net.apply({"params": params}, x) - y) ** 2)
+
+    return train_many(
+        init,
+        loss,
+        jax.random.split(key, SEEDS),
+        steps=STEPS,
+        optimizer=optimizer,
+    )
+
+
+# %%
+def test_mse(net, stacked_params, x, y):
+    """Test MSE of every seed's network: vmap over the stacked parameters."""
+    return jax.vmap(lambda p: jnp.mean((net.apply({"params": p}, x) - y) ** 2))(
+        stacked_params
+    )
+
+
+key, train_key, test_key = jax.random.split(key, 3)
+results, trained = {}, {}
+started = time.perf_counter()
+for length in LENGTHS:
+    x_test, y_test = adding_batch(
+        jax.random.fold_in(test_key, length), 2000, length
+    )
+    for name, net in NETS.items():
+        params, _ = train_runs(
+            net, length, jax.random.fold_in(train_key, length)
+        )
+        results[name, length] = np.asarray(
+            test_mse(net, params, x_test, y_test)
+        )
+        trained[name, length] = params
+print(f"trained {len(results) * SEEDS} networks")
+
+# %% tags=["timing"]
+print(f"in {time.perf_counter() - started:.0f} s")
+
+# %%
+print(
+    f"{'T':>4} | {'RNN test MSE per seed':^32} | {'LSTM test MSE per seed':^32} | baseline"
+)
+for length in LENGTHS:
+    rnn, lstm_mse = (
+        " ".join(f"{m:7.4f}" for m in results[n, length]) for n in NETS
+    )
+    print(f"{length:4d} | {rnn:^32} | {lstm_mse:^32} | {1 / 6:.4f}")
+success = {
+    n: [float(np.mean(results[n, t] < SUCCESS_MSE)) for t in LENGTHS]
+    for n in NETS
+}
+print(
+    "\nsuccess rate (MSE < 0.01):",
+    {n: dict(zip(LENGTHS, s, strict=True)) for n, s in success.items()},
+)
+
+
+# %%
+def draw_success(fig):
+    ax = fig.add_subplot()
+    for offset, (name, rates) in zip((-1.5, 1.5), success.items(), strict=True):
+        ax.plot(np.array(LENGTHS) + offset, rates, marker="o", label=name)
+    ax.set(
+        title="Adding problem: runs that learned the task",
+        xlabel="sequence length T (steps)",
+        ylabel=f"success rate over {SEEDS} seeds",
+        ylim=(-0.05, 1.05),
+        xticks=LENGTHS,
+    )
+    ax.legend()
+
+
+plots.show(
+    draw_success,
+    alt="Success rate against sequence length for the RNN and the LSTM.",
+)
+
+
+# %%
+def draw_mse(fig):
+    ax = fig.add_subplot()
+    for name in NETS:
+        ax.plot(
+            LENGTHS,
+            [np.median(results[name, t]) for t in LENGTHS],
+            marker="o",
+            label=f"{name} (median of seeds)",
+        )
+    ax.axhline(
+        1 / 6,
+        color="gray",
+        linestyle="--",
+        label="baseline: always predict 1.0",
+    )
+    ax.set(
+        title="Adding problem: test error against sequence length",
+        xlabel="sequence length T (steps)",
+        ylabel="test mean squared error",
+        yscale="log",
+        xticks=LENGTHS,
+    )
+    ax.legend()
+
+
+plots.show(
+    draw_mse,
+    alt="Test MSE against sequence length, RNN, LSTM and the 1/6 baseline.",
+)
+
+# %% [markdown]
+# Read the table, not just the chart. At $T = 10$ the plain RNN learns the task too, in
+# most seeds: with orthogonal initialisation and Adam, a 10-step dependency is easy. As $T$
+# grows, the RNN's error climbs towards the baseline, meaning it has learned nothing better
+# than predicting the average, while the LSTM keeps solving the task at every length tried.
+#
+# ## Why: the gradient that reaches step $T - k$
+#
+# Training adjusts weights in proportion to the gradient of the loss. For the first marked
+# value to be learned, the gradient has to travel back from the output at step $T$ to the
+# step where that value arrived. We measure it directly: $\lVert \partial L / \partial h_{T-k}
+# \rVert$, the size of the gradient arriving at the hidden state $k$ steps before the end,
+# averaged over a batch, for the $T = 100$ networks at initialisation and after training.
+
+
+# %%
+def gradient_by_distance(net_name, params, x, y):
+    """‖∂L/∂h_t‖ for every step, indexed by k = T - 1 - t (steps before the end)."""
+    net, p = NETS[net_name], params
+    layer_key = "LSTMLayer_0" if net.kind == "lstm" else "RNNLayer_0"
+    layer, head = p[layer_key], p["Dense_0"]
+    hidden = net.hidden
+    xs = jnp.swapaxes(x, 0, 1)  # time-major
+
+    def loss(
+        nudges,
+    ):  # zero nudges added to h after each step; d loss / d nudge_t = d L / d h_t
+        def step(carry, inputs):
+            x_t, nudge = inputs
+            if net.kind == "lstm":
+                (h, c), _ = lstm.lstm_cell(lstm.CellParams(**layer), carry, x_t)
+                return (h + nudge, c), None
+            h, _ = lstm.rnn_cell(lstm.RNNParams(**layer), carry, x_t)
+            return h + nudge, None
+
+        start = (
+            lstm.zero_carry(x.shape[0], hidden)
+            if net.kind == "lstm"
+            else jnp.zeros((x.shape[0], hidden))
+        )
+        final, _ = jax.lax.scan(step, start, (xs, nudges))
+        h_last = final[0] if net.kind == "lstm" else final
+        prediction = (h_last @ head["kernel"] + head["bias"])[:, 0]
+        return jnp.mean((prediction - y) ** 2)
+
+    grads = jax.grad(loss)(jnp.zeros((x.shape[1], x.shape[0], hidden)))
+    return np.asarray(jnp.linalg.norm(grads, axis=-1).mean(axis=1))[::-1]
+
+
+# %%
+T = 100
+key, grad_key, init_key = jax.random.split(key, 3)
+x_probe, y_probe = adding_batch(grad_key, 256, T)
+curves = {}
+for name, net in NETS.items():
+    initial = net.init(init_key, x_probe[:1])["params"]
+    trained_seed0 = jax.tree_util.tree_map(lambda a: a[0], trained[name, T])
+    curves[name, "at initialisation"] = gradient_by_distance(
+        name, initial, x_probe, y_probe
+    )
+    curves[name, "after training"] = gradient_by_distance(
+        name, trained_seed0, x_probe, y_probe
+    )
+for (name, when), curve in curves.items():
+    print(
+        f"{name:4s} {when:18s}: k=0 {curve[0]:.1e}  k=10 {curve[10]:.1e}  k=50 {curve[50]:.1e}  k=99 {curve[99]:.1e}"
+    )
+
+
+# %%
+def draw_gradients(fig):
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, when in zip(
+        axes, ("at initialisation", "after training"), strict=True
+    ):
+        for name in NETS:
+            ax.semilogy(curves[name, when], label=name)
+        ax.set(title=when, xlabel="steps before the end, k")
+    axes[0].set_ylabel("‖∂L/∂h_(T−k)‖ (log scale)")
+    axes[0].legend()
+    fig.suptitle(f"Gradient reaching each step, T = {T}", fontweight="bold")
+
+
+plots.show(
+    draw_gradients,
+    figsize=(9, 4),
+    alt="Gradient norm against steps before the end for RNN and LSTM, before and after training.",
+)
+
+# %% [markdown]
+# The plain RNN's gradient shrinks by a roughly constant factor per step: a straight line
+# falling on the log scale. After training it is worse, not better: the gradient reaching
+# the first half of the sequence, where the first marked value sits, is many orders of
+# magnitude smaller than at the end (the printed values), so that value sends back almost
+# no learning signal. The LSTM's gradient also decays at initialisation (its forget gate
+# starts near 0.73, not 1), though more slowly over long distances; after training the curve
+# is flat: a gradient reaches step $T - 99$ about as strongly as step $T - 10$. That is what
+# *mitigate* means: the LSTM does not make gradients immune to distance, it learns when to
+# keep them.
+#
+# ## What this lesson measured
+#
+# * At $T = 10$ both networks mostly solve the adding problem: a plain RNN is not useless.
+# * From $T = 25$ on, the plain RNN succeeds in no seed and by $T = 50$ sits at the
+#   baseline error of $1/6$, while the LSTM of the same size succeeds in every seed we ran
+#   (the table above).
+# * The reason is visible in the gradient reaching $k$ steps back: exponential decay for the
+#   RNN, steeper still after training; for the LSTM a slower decay that training flattens.
+#
+# **Exercises.** (1) Add $T = 200$: does the LSTM still succeed in 1,500 steps, and what
+# happens with 4,000? (2) Set the LSTM's forget bias to 0 (`lstm.LSTMLayer(16,
+# forget_bias=0.0)`) and rerun $T = 100$. (3) Give the RNN 64 units: does size rescue it?
+#
+# **Reference.** Hochreiter, S. & Schmidhuber, J. (1997). Long short-term memory. *Neural
+# Computation* 9(8), 1735-1780.
