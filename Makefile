@@ -1,35 +1,50 @@
 # The two commands a newcomer needs (see README.md):
-#   make serve   install everything, then run the course demo (the site comes with issue #3)
-#   make test    install everything, then lint and run every test
+#   make serve   install everything, execute the lessons, build and serve the site
+#   make test    install everything, lint, run every test (unit, lessons, site, browser)
 # Both create .venv/ on first use and install the exact versions in requirements/lock.txt.
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+ADDRESS ?= 127.0.0.1:8000
+# mkdocs-material prints a notice about MkDocs 2 on every build; it is not about this site.
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve test lint unit demo install lock clean
+.PHONY: serve build test lint unit lessons demo install lock clean
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements/lock.txt -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c requirements/lock.txt -e ".[docs,test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
 install: $(STAMP)
 
-serve: demo
+# Lessons run before the first page is built (docs/hooks/lessons.py); unchanged ones come
+# from .cache/lessons/. The server rebuilds when a page, a lesson or the library changes.
+serve: $(STAMP)
+	$(BIN)/mkdocs serve --strict --dev-addr $(ADDRESS)
+
+build: $(STAMP)
+	$(BIN)/mkdocs build --strict
+
+# Execute the lessons only (NAME=m3_price_model for one; FORCE=1 ignores the cache).
+lessons: $(STAMP)
+	$(BIN)/python docs/hooks/lessons.py $(NAME) $(if $(FORCE),--force,)
 
 demo: $(STAMP)
 	$(BIN)/python -m finlstm.demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests lessons_src docs/hooks
+	$(BIN)/ruff format --check src tests lessons_src docs/hooks
 
 # pytest exits 5 when it collects no test; make stops on any non-zero exit, so an empty
 # run fails here and in .ci/run.
 unit: $(STAMP)
+	scripts/ensure_chromium.sh
 	$(BIN)/pytest
 
 test: lint unit
@@ -37,8 +52,8 @@ test: lint unit
 # Re-pin every dependency after changing pyproject.toml (then commit requirements/lock.txt).
 lock:
 	rm -rf /tmp/finlstm-lock && $(PYTHON) -m venv /tmp/finlstm-lock
-	/tmp/finlstm-lock/bin/pip install --quiet -e ".[test]"
+	/tmp/finlstm-lock/bin/pip install --quiet -e ".[docs,test]"
 	/tmp/finlstm-lock/bin/pip freeze --exclude-editable | grep -v '^finlstm' > requirements/lock.txt
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache src/*.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache src/*.egg-info site .cache docs/lessons

@@ -1,0 +1,228 @@
+"""Validate the course data (docs/data/*.yml) and publish it as assets/course-data.json.
+
+The interactive layer (XP, quiz, flashcards, progress) reads that JSON; contributors edit
+the YAML. A mistake stops the build with the file, the line and what is wrong: a question
+with no correct answer or two, an empty explanation, a duplicate id, an unknown module.
+
+Run alone: `python docs/hooks/course_data.py` validates and prints a summary.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+XP_KINDS = {"self_check", "notes", "flashcards", "quiz"}
+
+
+class CourseDataError(ValueError):
+    """A mistake in the course data; the message starts with file:line."""
+
+
+@dataclass
+class Located:
+    """A YAML value with the file and 1-based line it came from."""
+
+    value: object
+    file: str
+    line: int
+
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+def _load_located(path: Path) -> Located:
+    """Parse YAML keeping line numbers: mappings and lists become Located trees."""
+    try:
+        node = yaml.compose(path.read_text(), Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        raise CourseDataError(f"{path.name}:{line}: not valid YAML ({error})") from None
+    if node is None:
+        raise CourseDataError(f"{path.name}:1: the file is empty")
+
+    def convert(n) -> Located:
+        line = n.start_mark.line + 1
+        if isinstance(n, yaml.MappingNode):
+            return Located({k.value: convert(v) for k, v in n.value}, path.name, line)
+        if isinstance(n, yaml.SequenceNode):
+            return Located([convert(v) for v in n.value], path.name, line)
+        value = yaml.SafeLoader(path.read_text()).construct_object(n)  # typed scalar
+        return Located(value, path.name, line)
+
+    return convert(node)
+
+
+def _field(parent: Located, key: str, kind: type, what: str) -> Located:
+    if not isinstance(parent.value, dict) or key not in parent.value:
+        raise CourseDataError(f"{parent.where()}: {what} has no '{key}'")
+    item = parent.value[key]
+    if not isinstance(item.value, kind) or (isinstance(item.value, bool) and kind is not bool):
+        raise CourseDataError(
+            f"{item.where()}: '{key}' of {what} must be {kind.__name__}, "
+            f"got {type(item.value).__name__}"
+        )
+    if kind is str and not item.value.strip():
+        raise CourseDataError(f"{item.where()}: '{key}' of {what} is empty")
+    return item
+
+
+def _unique(items: list[Located], seen: dict[str, Located], label: str) -> None:
+    for item in items:
+        identifier = _field(item, "id", str, label).value
+        if identifier in seen:
+            raise CourseDataError(
+                f"{item.where()}: duplicate {label} id '{identifier}' "
+                f"(first at {seen[identifier].where()})"
+            )
+        seen[identifier] = item
+
+
+def validate_modules(root: Located) -> list[dict]:
+    modules = _field(root, "modules", list, "course.yml").value
+    _unique(modules, {}, "module")
+    out = []
+    for module in modules:
+        xp = _field(module, "xp", dict, f"module {module.value['id'].value}")
+        for kind, points in xp.value.items():
+            if kind not in XP_KINDS:
+                raise CourseDataError(f"{points.where()}: unknown XP kind '{kind}'")
+            if not isinstance(points.value, int) or points.value <= 0:
+                raise CourseDataError(f"{points.where()}: XP must be a positive whole number")
+        out.append(
+            {
+                "id": module.value["id"].value,
+                "number": _field(module, "number", int, "a module").value,
+                "title": _field(module, "title", str, "a module").value,
+                "page": _field(module, "page", str, "a module").value,
+                "xp": {k: v.value for k, v in xp.value.items()},
+            }
+        )
+    return out
+
+
+def validate_quiz(root: Located, module_ids: set[str]) -> dict:
+    quiz = _field(root, "quiz", dict, "quiz.yml")
+    module = _field(quiz, "module", str, "the quiz")
+    if module.value not in module_ids:
+        raise CourseDataError(f"{module.where()}: unknown module '{module.value}'")
+    pass_mark = _field(quiz, "pass_mark", float, "the quiz")
+    if not 0 < pass_mark.value <= 1:
+        raise CourseDataError(f"{pass_mark.where()}: pass_mark must be in (0, 1]")
+    questions = _field(quiz, "questions", list, "the quiz").value
+    _unique(questions, {}, "question")
+    out = []
+    for question in questions:
+        label = f"question '{question.value['id'].value}'"
+        choices = _field(question, "choices", list, label).value
+        if len(choices) < 2:
+            raise CourseDataError(f"{question.where()}: {label} needs at least two choices")
+        correct = [c for c in choices if "correct" in c.value and c.value["correct"].value]
+        for choice in choices:
+            if "correct" in choice.value and not isinstance(choice.value["correct"].value, bool):
+                raise CourseDataError(f"{choice.value['correct'].where()}: 'correct' must be true")
+        if not correct:
+            raise CourseDataError(f"{question.where()}: {label} has no correct answer")
+        if len(correct) > 1:
+            raise CourseDataError(
+                f"{correct[1].where()}: {label} has {len(correct)} correct answers; a "
+                "single-choice question needs exactly one"
+            )
+        out.append(
+            {
+                "id": question.value["id"].value,
+                "topic": _field(question, "topic", str, label).value,
+                "prompt": _field(question, "prompt", str, label).value,
+                "choices": [_field(c, "text", str, f"a choice of {label}").value for c in choices],
+                "answer": choices.index(correct[0]),
+                "explanation": _field(question, "explanation", str, label).value,
+            }
+        )
+    return {
+        "id": _field(quiz, "id", str, "the quiz").value,
+        "module": module.value,
+        "pass_mark": pass_mark.value,
+        "questions": out,
+    }
+
+
+def validate_flashcards(root: Located, module_ids: set[str]) -> list[dict]:
+    decks = _field(root, "decks", list, "flashcards.yml").value
+    out, seen = [], {}
+    for deck in decks:
+        module = _field(deck, "module", str, "a deck")
+        if module.value not in module_ids:
+            raise CourseDataError(f"{module.where()}: unknown module '{module.value}'")
+        cards = _field(deck, "cards", list, f"deck of {module.value}").value
+        _unique(cards, seen, "card")
+        out.append(
+            {
+                "module": module.value,
+                "title": _field(deck, "title", str, "a deck").value,
+                "cards": [
+                    {
+                        "id": c.value["id"].value,
+                        "term": _field(c, "term", str, "a card").value,
+                        "definition": _field(c, "definition", str, "a card").value,
+                    }
+                    for c in cards
+                ],
+            }
+        )
+    return out
+
+
+def load_course(folder: Path = DATA) -> dict:
+    """Read, validate and combine course.yml, quiz.yml and flashcards.yml."""
+    modules = validate_modules(_load_located(folder / "course.yml"))
+    module_ids = {m["id"] for m in modules}
+    return {
+        "version": 1,
+        "modules": modules,
+        "quiz": validate_quiz(_load_located(folder / "quiz.yml"), module_ids),
+        "flashcards": validate_flashcards(_load_located(folder / "flashcards.yml"), module_ids),
+    }
+
+
+# ---- MkDocs hook events -------------------------------------------------------------------
+
+_course: dict | None = None
+
+
+def on_pre_build(config, **kwargs):
+    from mkdocs.exceptions import PluginError
+
+    global _course
+    try:
+        _course = load_course()
+    except CourseDataError as error:
+        raise PluginError(f"course data: {error}") from None
+
+
+def on_post_build(config, **kwargs):
+    target = Path(config["site_dir"]) / "assets" / "course-data.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(_course, ensure_ascii=False, indent=1))
+
+
+def on_serve(server, config, builder, **kwargs):
+    server.watch(str(DATA))
+    return server
+
+
+if __name__ == "__main__":
+    try:
+        course = load_course()
+    except CourseDataError as error:
+        sys.exit(f"error: {error}")
+    cards = sum(len(d["cards"]) for d in course["flashcards"])
+    print(
+        f"ok: {len(course['modules'])} modules, {len(course['quiz']['questions'])} quiz "
+        f"questions, {cards} flashcards"
+    )
