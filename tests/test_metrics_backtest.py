@@ -149,6 +149,22 @@ def test_garch_forecast_for_a_day_uses_returns_before_it_only(sp500_returns):
     assert not np.allclose(a.iloc[day - train_end + 1 :], b.iloc[day - train_end + 1 :])
 
 
+def test_garch_multi_day_forecast_sums_the_daily_path_and_can_start_in_training(sp500_returns):
+    train_end = 3000
+    one = baselines.garch_variance_forecast(sp500_returns, train_end)
+    five = baselines.garch_variance_forecast(sp500_returns, train_end, horizon=5)
+    pd.testing.assert_index_equal(one.variance.index, five.variance.index)
+    # GARCH(1,1): E[sigma2 at t+k] = level + persistence**(k-1) * (sigma2 at t+1 - level).
+    level = one.params["omega"] / (1 - one.persistence) / 100.0**2
+    expected = sum(level + one.persistence**k * (one.variance - level) for k in range(5))
+    np.testing.assert_allclose(five.variance, expected, rtol=1e-6)
+    early = baselines.garch_variance_forecast(sp500_returns, train_end, first_origin=100)
+    assert early.variance.index[0] == sp500_returns.index[101]
+    pd.testing.assert_series_equal(early.variance.loc[one.variance.index], one.variance)
+    with pytest.raises(ValueError, match="first_origin must be in"):
+        baselines.garch_variance_forecast(sp500_returns, train_end, first_origin=train_end)
+
+
 def test_log_loss_of_the_base_rate_is_the_label_entropy():
     labels = np.array([1, 1, 1, 0])
     share = labels.mean()
@@ -197,3 +213,23 @@ def test_diebold_mariano_hac_lags_widen_the_variance_of_autocorrelated_differenc
     assert abs(hac.statistic) < abs(plain.statistic) / 2
     with pytest.raises(ValueError, match="hac_lags"):
         metrics.diebold_mariano(d, np.zeros(1000), hac_lags=-1)
+
+
+def test_logistic_regression_recovers_a_known_rule_and_is_at_its_optimum():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((4000, 3)) * [1.0, 5.0, 0.1] + [0.0, 10.0, 0.0]
+    z = 0.5 + 1.5 * x[:, 0] - 0.2 * (x[:, 1] - 10.0)
+    y = (rng.random(4000) < 1 / (1 + np.exp(-z))).astype(float)
+    model = baselines.LogisticRegression.fit(x, y, l2=1e-6)
+    raw = model.coef / model.std  # back to the original units
+    np.testing.assert_allclose(raw[:2], [1.5, -0.2], rtol=0.1)
+    assert abs(raw[2]) < 1.0
+    p = model.predict_proba(x)
+    design = np.column_stack([np.ones(4000), (x - model.mean) / model.std])
+    assert np.abs(design.T @ (p - y)).max() < 1e-3  # gradient zero at the fitted weights
+    with pytest.raises(ValueError, match="x contains NaN or inf, first in row 2"):
+        baselines.LogisticRegression.fit(
+            np.where(np.arange(12).reshape(4, 3) == 7, np.nan, 1.0), [0, 1, 0, 1]
+        )
+    with pytest.raises(ValueError, match=r"x must be \(samples, 3\)"):
+        model.predict_proba(np.ones((2, 2)))

@@ -106,3 +106,49 @@ def test_unknown_loss_is_rejected():
         fit(
             StackedLSTM(SMALL), train, val, TrainConfig(loss="hinge", progress=False, batch_size=32)
         )
+
+
+def test_fit_many_trains_each_model_on_its_own_data_only():
+    from finlstm.train import fit_many, predict_many
+
+    (xa, ya), _ = _sine_task(seed=0)
+    (xb, yb), _ = _sine_task(seed=1)
+    model = StackedLSTM(SMALL)
+    config = TrainConfig(epochs=25, batch_size=32, learning_rate=1e-2, progress=False)
+    params, losses = fit_many(model, np.stack([xa, xb]), np.stack([ya, yb]), config)
+    assert losses.shape == (2, 25)
+    assert (losses[:, -1] < 0.3 * losses[:, 0]).all()  # both learned
+    # Model 0 does not depend on what model 1 was given.
+    other, _ = fit_many(model, np.stack([xa, xa[::-1]]), np.stack([ya, ya[::-1]]), config)
+    out = predict_many(model, params, np.stack([xa, xb]))
+    out_other = predict_many(model, other, np.stack([xa, xb]))
+    np.testing.assert_allclose(out[0], out_other[0], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(out[1], out_other[1], atol=1e-3)
+    assert out.shape == (2, len(xa), 1)
+
+
+def test_fit_many_names_bad_shapes_and_bad_folds():
+    from finlstm.train import fit_many
+
+    (x, y), _ = _sine_task()
+    config = TrainConfig(epochs=1, batch_size=32, progress=False)
+    with pytest.raises(ValueError, match="models, samples, time, features"):
+        fit_many(StackedLSTM(SMALL), x, y, config)
+    x2, y2 = np.stack([x, x]), np.stack([y, y])
+    x2[1, 5, 0, 0] = np.nan
+    with pytest.raises(
+        ValueError, match="model 1 train inputs contain NaN or inf, first in sample 5"
+    ):
+        fit_many(StackedLSTM(SMALL), x2, y2, config)
+
+
+def test_qlike_loss_is_minimised_at_the_log_of_the_mean_variance():
+    import jax
+    import jax.numpy as jnp
+
+    from finlstm.train import qlike_loss
+
+    targets = jnp.array([0.5, 2.0, 1.5])  # mean 4/3
+    grad = jax.grad(lambda s: qlike_loss(jnp.full((3, 1), s), targets))
+    assert abs(float(grad(jnp.log(4.0 / 3.0)))) < 1e-6
+    assert float(grad(0.0)) < 0 < float(grad(1.0))

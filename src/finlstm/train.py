@@ -36,7 +36,9 @@ class TrainConfig:
     learning_rate: float = 1e-3
     patience: int = 5  # epochs without a better validation loss before stopping
     clip_norm: float | None = 1.0  # global gradient-norm clipping; None turns it off
-    loss: str = "mse"  # "mse", "bce" (binary, logits) or "cross_entropy" (classes, logits)
+    # "mse", "bce" (binary, logits), "cross_entropy" (classes, logits) or "qlike" (outputs
+    # are log variances, targets variance proxies > 0)
+    loss: str = "mse"
     seed: int = 0
     progress: bool = True  # a tqdm bar over epochs
 
@@ -67,10 +69,19 @@ def cross_entropy_loss(outputs: Array, targets: Array) -> Array:
     return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(outputs, labels))
 
 
+def qlike_loss(outputs: Array, targets: Array) -> Array:
+    """outputs: (batch, 1) forecasts of log variance; targets: (batch,) realised variance
+    proxies > 0 -> mean QLIKE (Patton 2011) up to a constant that depends on the targets only:
+    targets * exp(-outputs) + outputs. Minimised when exp(outputs) is the expected variance."""
+    log_variance = outputs[:, 0]
+    return jnp.mean(targets * jnp.exp(-log_variance) + log_variance)
+
+
 LOSSES: dict[str, Callable[[Array, Array], Array]] = {
     "mse": mse_loss,
     "bce": bce_loss,
     "cross_entropy": cross_entropy_loss,
+    "qlike": qlike_loss,
 }
 
 
@@ -269,6 +280,73 @@ def train_many(
         return params, losses
 
     return jax.jit(jax.vmap(train_one))(keys)
+
+
+def fit_many(
+    model: nn.Module,
+    x: np.ndarray,
+    y: np.ndarray,
+    config: TrainConfig = TrainConfig(),
+) -> tuple[dict, np.ndarray]:
+    """Train one model per leading index of x and y, all at once: one compiled program,
+    `jax.vmap` over models around a `jax.lax.scan` over `config.epochs` epochs.
+
+    For walk-forward folds or sub-periods of equal size. There is no validation set and no
+    early stopping: every model trains for exactly `config.epochs` epochs, a number that
+    must be chosen before looking at any test data.
+
+    Args:
+      x: (models, samples, time, features) inputs; y: (models, samples) targets.
+      config: TrainConfig; model k is seeded with fold_in(key(config.seed), k).
+
+    Returns:
+      (parameters stacked on a leading models axis, training loss (models, epochs)).
+    """
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y, dtype=np.float32)
+    if x.ndim != 4 or y.shape != x.shape[:2]:
+        raise ValueError(
+            f"x must be (models, samples, time, features) and y (models, samples), got "
+            f"{x.shape} and {y.shape}"
+        )
+    for k in range(len(x)):
+        _check_arrays(f"model {k} train", x[k], y[k], config.batch_size)
+    if config.loss not in LOSSES:
+        raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {config.loss!r}")
+    optimizer = make_optimizer(config)
+    train_epoch = make_train_epoch(model, optimizer, LOSSES[config.loss], config.batch_size)
+
+    def train_one(key, x_one, y_one):
+        init_key, train_key = jax.random.split(key)
+        params = init_params(model, init_key, x_one[:1])
+
+        def epoch(carry, _):
+            params, opt_state, key = carry
+            params, opt_state, key, loss = train_epoch(params, opt_state, key, x_one, y_one)
+            return (params, opt_state, key), loss
+
+        carry = (params, optimizer.init(params), train_key)
+        (params, _, _), losses = jax.lax.scan(epoch, carry, None, length=config.epochs)
+        return params, losses
+
+    base = jax.random.key(config.seed)
+    keys = jax.vmap(lambda k: jax.random.fold_in(base, k))(jnp.arange(len(x)))
+    params, losses = jax.jit(jax.vmap(train_one))(keys, jnp.asarray(x), jnp.asarray(y))
+    losses = np.asarray(losses)
+    if not np.isfinite(losses).all():
+        bad = int(np.flatnonzero(~np.isfinite(losses).all(axis=1))[0])
+        raise TrainingDivergedError(f"model {bad}'s training loss stopped being finite")
+    return params, losses
+
+
+def predict_many(model: nn.Module, params: dict, x: np.ndarray) -> np.ndarray:
+    """Outputs of stacked models on their own inputs, dropout off.
+
+    params: stacked on a leading models axis (from `fit_many`); x: (models, samples, time,
+    features) -> (models, samples, outputs).
+    """
+    forward = jax.jit(jax.vmap(lambda p, xs: model.apply({"params": p}, xs, train=False)))
+    return np.asarray(forward(params, jnp.asarray(x, dtype=jnp.float32)))
 
 
 def enable_compilation_cache(path: str | Path | None = None) -> Path:
