@@ -342,12 +342,16 @@ print(f"share of 'up' predictions: {np.mean(ret_pred > 0):.3f}")
 # Could the accuracy come from guessing at the majority rate? One-sided binomial test
 # on the number of days whose direction was right.
 hits = int(np.sum((ret_actual > 0) == (ret_pred > 0)))
+majority_days = round(majority_rate(ret_actual) * len(ret_actual))
 chance = binomtest(
-    hits, len(ret_actual), majority_rate(ret_actual), alternative="greater"
+    hits,
+    len(ret_actual),
+    majority_days / len(ret_actual),
+    alternative="greater",
 )
 print(
-    f"p-value of {hits} hits in {len(ret_actual)} days at the majority rate: "
-    f"{chance.pvalue:.3f}"
+    f"p-value of {hits} hits in {len(ret_actual)} days against the majority "
+    f"direction's {majority_days}: {chance.pvalue:.3f}"
 )
 
 # %% [markdown]

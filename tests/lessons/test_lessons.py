@@ -164,9 +164,83 @@ def test_m3_direction_is_tested_against_the_majority_rate(executed):
     rows = re.findall(r"directional accuracy\s+([\d.]+)\s+([\d.]+)", text)
     assert len(rows) == 2, "expected directional accuracy rows for prices and for returns"
     accuracy, majority = (float(v) for v in rows[-1])
-    line = re.search(r"p-value of (\d+) hits in (\d+) days at the majority rate: ([\d.]+)", text)
+    line = re.search(
+        r"p-value of (\d+) hits in (\d+) days against the majority direction's (\d+): ([\d.]+)",
+        text,
+    )
     assert line, "the binomial test line is missing"
-    hits, days, p_value = int(line.group(1)), int(line.group(2)), float(line.group(3))
+    hits, days, majority_days = (int(line.group(k)) for k in (1, 2, 3))
     assert hits / days == pytest.approx(accuracy, abs=1e-3)
-    expected = binomtest(hits, days, majority, alternative="greater").pvalue
-    assert p_value == pytest.approx(expected, abs=0.01)  # majority printed to 3 decimals
+    assert majority_days / days == pytest.approx(majority, abs=1e-3)
+    expected = binomtest(hits, days, majority_days / days, alternative="greater").pvalue
+    assert float(line.group(4)) == pytest.approx(expected, abs=1e-3)
+
+
+def _row(text: str, label: str) -> list[float]:
+    """The numbers of the printed table row that starts with `label`."""
+    match = re.search(r"^" + re.escape(label) + r"\s+([-\d.\sNa]+)$", text, re.M)
+    assert match, f"no table row {label!r} in the lesson output"
+    return [float(v) for v in match.group(1).split()]
+
+
+def test_m4_direction_verdict_agrees_with_its_table(executed):
+    text = text_of(executed["m4_direction"])
+    base = _row(text, "base rate (always up)")  # accuracy AUC logloss share binom PT
+    assert base[1] == pytest.approx(0.5) and base[3] == pytest.approx(1.0)
+    models = [_row(text, label) for label in ("LSTM, mean of seeds", "logistic regression")]
+    smallest = min(row[4] for row in models + [_row(text, f"LSTM seed {s}") for s in (0, 1, 2)])
+    assert number_after("Smallest binomial p-value:", text) == pytest.approx(smallest, abs=1e-3)
+    says_no_edge = "no model beat the majority rate by more than chance" in text
+    assert says_no_edge == (smallest >= 0.05)
+
+
+def test_m4_volatility_dm_signs_follow_the_qlike_order(executed):
+    text = text_of(executed["m4_volatility"])
+    garch_qlike = _row(text, "GARCH(1,1)")[0]
+    for name in ("LSTM", "hybrid", "training mean"):
+        qlike, _, dm_stat, _ = _row(text, name)
+        assert (dm_stat < 0) == (qlike < garch_qlike), name
+    assert 0.9 < number_after("alpha + beta =", text) < 1.0
+    share = float(re.search(r"share of days VIX > realised:\s+([\d.]+)%", text).group(1))
+    assert share > 50  # the variance risk premium, measured
+
+
+def test_m4_multi_asset_thresholds_balance_the_training_classes(executed):
+    text = text_of(executed["m4_multi_asset"])
+    shares = re.search(r"train class shares: Sell ([\d.]+)%, Hold ([\d.]+)%, Buy ([\d.]+)%", text)
+    assert shares and all(30 < float(v) < 37 for v in shares.groups())
+    lstm, baseline = (
+        _row(text, "attention LSTM"),
+        re.search(r"always '\w+'\s+([\d.]+)\s+([\d.]+)", text),
+    )
+    line = re.search(r"accuracy ([\d.]+) against ([\d.]+)", text)
+    assert float(line.group(1)) == pytest.approx(lstm[0], abs=1e-3)
+    assert float(line.group(2)) == pytest.approx(float(baseline.group(1)), abs=1e-3)
+    assert re.search(r"weights \((\d+), 30\)", text)
+
+
+def test_m4_backtest_costs_never_raise_a_sharpe_ratio(executed):
+    text = text_of(executed["m4_backtest"])
+    table = re.findall(
+        r"^(buy and hold|0\.5 long/flat|long/flat|long/short)?\s+(0|5|10)\.000\s+"
+        r"([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)$",
+        text,
+        re.M,
+    )
+    assert len(table) == 12, "expected 4 strategies x 3 cost levels"
+    sharpe: dict[str, list[float]] = {}
+    name = None
+    for label, _, _, sr, _, _ in table:
+        name = label or name
+        sharpe.setdefault(name, []).append(float(sr))
+    for name, values in sharpe.items():
+        assert values == sorted(values, reverse=True), name  # 0, 5, 10 bp
+    assert len(re.findall(r"^\d\s+\d{4}-\d\d-\d\d\s", text, re.M)) == 8  # eight folds
+
+
+def test_m4_regime_shift_and_ranking_agree_with_the_table(executed):
+    text = text_of(executed["m4_regime"])
+    assert number_after("share of test days above the training maximum:", text) > 0
+    qlike = {name: _row(text, name)[0] for name in ("single LSTM", "ensemble", "GARCH(1,1)")}
+    ranking = re.search(r"2008-2009 ranking \(best first\): (.+)", text).group(1).split(", ")
+    assert ranking == sorted(qlike, key=qlike.get)

@@ -1,0 +1,299 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Regime change: trained through 2007, tested on 2008
+#
+# **The question.** A model learns the world of its training years. What
+# happens when that world ends? Train the volatility model of the previous
+# lesson on 1999-2006 (validation 2007), then forecast through the 2008-2009
+# crisis. How much worse does it get, and when? Does an ensemble of models
+# trained on different sub-periods, weighted by how well each did recently,
+# hold up better than one model?
+
+# %%
+import numpy as np
+import pandas as pd
+
+from finlstm import plots
+from finlstm.baselines import garch_variance_forecast
+from finlstm.data import load_prices
+from finlstm.features import log_returns, parkinson_variance
+from finlstm.lstm import ModelConfig, StackedLSTM
+from finlstm.metrics import qlike_losses
+from finlstm.prep import MinMaxScaler, make_windows
+from finlstm.train import TrainConfig, fit, fit_many, predict, predict_many
+
+HORIZON, WINDOW = 5, 20
+MEMBERS = 3  # sub-period models in the ensemble
+RECENT = 21  # forecasts whose losses set the ensemble weights
+TRAIN = TrainConfig(epochs=40, patience=6, loss="qlike", progress=False, seed=0)
+MEMBER_TRAIN = TrainConfig(epochs=20, loss="qlike", progress=False, seed=0)
+MODEL = StackedLSTM(
+    ModelConfig(
+        hidden_sizes=(32,),
+        dense_size=16,
+        output_size=1,
+        dropout=0.1,
+        dense_activation="relu",
+    )
+)
+
+prices = load_prices("sp500")
+print("source:", prices.attrs["source"])
+returns = log_returns(prices["Close"]).dropna()
+dates = returns.index
+n = len(returns)
+range_variance = parkinson_variance(prices["High"], prices["Low"]).loc[dates]
+squared = returns.to_numpy() ** 2
+cumulative = np.concatenate([[0.0], np.cumsum(squared)])
+future_rv = np.full(n, np.nan)  # r[s]^2 + ... + r[s + 4]^2
+future_rv[: n - HORIZON + 1] = (
+    cumulative[HORIZON:] - cumulative[: n - HORIZON + 1]
+)
+train_end = int(dates.searchsorted(pd.Timestamp("2007-01-01")))
+val_end = int(dates.searchsorted(pd.Timestamp("2008-01-01")))
+test_end = int(dates.searchsorted(pd.Timestamp("2010-01-01")))
+print(
+    f"train {dates[0].date()} to {dates[train_end - 1].date()}, "
+    f"validation 2007, test {dates[val_end].date()} to "
+    f"{dates[test_end - 1].date()}"
+)
+
+# %% [markdown]
+# ## How different was 2008?
+#
+# Realised volatility over 21 days, annualised, in the training years and in
+# the test years.
+
+# %%
+vol_21 = 100 * np.sqrt(pd.Series(squared, index=dates).rolling(21).mean() * 252)
+train_vol = vol_21.iloc[:train_end].dropna()
+test_vol = vol_21.iloc[val_end:test_end]
+print(
+    f"training years: median {train_vol.median():.1f}%, "
+    f"max {train_vol.max():.1f}%"
+)
+print(
+    f"test years:     median {test_vol.median():.1f}%, "
+    f"max {test_vol.max():.1f}%"
+)
+print(
+    "share of test days above the training maximum: "
+    f"{(test_vol > train_vol.max()).mean():.1%}"
+)
+
+
+# %%
+def draw_shift(fig):
+    ax = fig.add_subplot()
+    bins = np.linspace(0, max(test_vol.max(), train_vol.max()) + 5, 50)
+    ax.hist(train_vol, bins=bins, density=True, alpha=0.6, label="1999-2006")
+    ax.hist(test_vol, bins=bins, density=True, alpha=0.6, label="2008-2009")
+    ax.axvline(
+        train_vol.max(), color="gray", linestyle=":", label="training maximum"
+    )
+    ax.set(
+        title="Distribution shift: 21-day realised volatility",
+        xlabel="annualised volatility (%)",
+        ylabel="density",
+    )
+    ax.legend()
+
+
+plots.show(
+    draw_shift,
+    alt="Histograms of 21-day realised volatility in the training years and "
+    "in 2008-2009; the crisis years reach far beyond the training maximum.",
+)
+
+# %% [markdown]
+# ## One model, an ensemble, and GARCH
+#
+# Inputs as in the volatility lesson: 20 days of log returns and log range
+# variances, scaled on the training years; target the next 5 days' realised
+# variance, loss QLIKE.
+#
+# * **Single model**: trained on all of 1999-2006, early stopping on 2007.
+# * **Ensemble**: three models, each trained on one third of the training
+#   windows (1999-2001, 2001-2004, 2004-2006 roughly), 20 epochs each, all in
+#   one `jax.vmap` call (`finlstm.train.fit_many`). At each forecast the members
+#   are weighted by the inverse of their mean QLIKE over the last 21 forecasts
+#   whose outcome is already known (a forecast's 5 days end before the day it
+#   is used).
+# * **GARCH(1,1)**, fitted on 1999-2006.
+
+# %%
+x = np.column_stack(
+    [returns.to_numpy(), np.log(range_variance.to_numpy() + 1e-12)]
+)
+scaler = MinMaxScaler.fit(x[:train_end])
+target_scale = np.nanmean(future_rv[: train_end - HORIZON])
+windows = make_windows(
+    scaler.transform(x),
+    np.nan_to_num(future_rv / target_scale, nan=-1.0),
+    window=WINDOW,
+    horizon=1,
+)
+train = windows.select(WINDOW, train_end - HORIZON + 1)
+val = windows.select(train_end, val_end - HORIZON + 1)
+# Forecasts from the start of 2007 on: the validation year gives the ensemble
+# its first "recent" losses; only 2008-2009 is scored.
+later = windows.select(train_end, test_end)
+single = fit(
+    MODEL, (train.inputs, train.targets), (val.inputs, val.targets), TRAIN
+)
+print(
+    f"single model: {len(single.history['val_loss'])} epochs, best "
+    f"{single.best_epoch}"
+)
+size = len(train) // MEMBERS
+member_x = np.stack(
+    [train.inputs[k * size : (k + 1) * size] for k in range(MEMBERS)]
+)
+member_y = np.stack(
+    [train.targets[k * size : (k + 1) * size] for k in range(MEMBERS)]
+)
+for k in range(MEMBERS):
+    first = dates[train.target_rows[k * size]].date()
+    last = dates[train.target_rows[(k + 1) * size - 1]].date()
+    print(f"member {k}: targets {first} to {last}")
+member_params, _ = fit_many(MODEL, member_x, member_y, MEMBER_TRAIN)
+
+# %%
+realized = future_rv[later.target_rows]
+single_forecast = (
+    np.exp(predict(MODEL, single.params, later.inputs)[:, 0]) * target_scale
+)
+member_forecast = (
+    np.exp(
+        predict_many(MODEL, member_params, np.stack([later.inputs] * MEMBERS))[
+            ..., 0
+        ]
+    )
+    * target_scale
+)  # (members, days)
+member_losses = np.stack([qlike_losses(f, realized) for f in member_forecast])
+# Forecast i may use the losses of forecasts up to i - HORIZON (their 5 days
+# ended before forecast i is made).
+weights = np.full(member_forecast.shape, 1.0 / MEMBERS)
+for i in range(len(realized)):
+    known = member_losses[:, max(0, i - HORIZON - RECENT + 1) : i - HORIZON + 1]
+    if known.shape[1] > 0:
+        inverse = 1.0 / known.mean(axis=1)
+        weights[:, i] = inverse / inverse.sum()
+ensemble_forecast = (weights * member_forecast).sum(axis=0)
+returns_series = pd.Series(returns.to_numpy(), index=dates)
+garch = garch_variance_forecast(returns_series, train_end, horizon=HORIZON)
+garch_forecast = garch.variance.reindex(dates[later.target_rows]).to_numpy()
+
+scored = later.target_rows >= val_end
+test_days = dates[later.target_rows[scored]]
+forecasts = {
+    "single LSTM": single_forecast[scored],
+    "ensemble": ensemble_forecast[scored],
+    "GARCH(1,1)": garch_forecast[scored],
+}
+for k in range(MEMBERS):
+    forecasts[f"member {k}"] = member_forecast[k, scored]
+losses = {
+    name: qlike_losses(f, realized[scored]) for name, f in forecasts.items()
+}
+table = pd.DataFrame(
+    {
+        "QLIKE 2008-2009": {k: v.mean() for k, v in losses.items()},
+        "QLIKE 2008": {
+            k: v[test_days.year == 2008].mean() for k, v in losses.items()
+        },
+        "QLIKE 2009": {
+            k: v[test_days.year == 2009].mean() for k, v in losses.items()
+        },
+    }
+)
+with pd.option_context("display.float_format", "{:.3f}".format):
+    print(table)
+
+
+# %%
+def draw_losses(fig):
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    for name in ("single LSTM", "ensemble", "GARCH(1,1)"):
+        rolling = pd.Series(losses[name], index=test_days).rolling(21).mean()
+        top.plot(test_days, rolling, label=name)
+    top.set(
+        title="Test loss over time, 21-forecast rolling mean",
+        ylabel="QLIKE",
+        yscale="log",
+    )
+    top.legend()
+    for k in range(MEMBERS):
+        bottom.plot(test_days, weights[k, scored], label=f"member {k}")
+    bottom.set(
+        title="Ensemble weights",
+        xlabel="first day of the forecast period",
+        ylabel="weight",
+    )
+    bottom.legend(ncols=3, fontsize=8)
+
+
+plots.show(
+    draw_losses,
+    alt="Rolling QLIKE of the single LSTM, the ensemble and GARCH through "
+    "2008-2009, with the ensemble's member weights below.",
+    figsize=(9.0, 6.0),
+)
+
+# %% [markdown]
+# ## What this lesson measured
+
+# %%
+worst_day = test_days[
+    np.argmax(
+        pd.Series(losses["single LSTM"]).rolling(21).mean().fillna(0).to_numpy()
+    )
+]
+print(
+    f"the single model's rolling loss peaks in the 21 forecasts to "
+    f"{worst_day.date()}"
+)
+val_loss = np.mean(qlike_losses(single_forecast[~scored], realized[~scored]))
+print(
+    f"single model QLIKE: 2007 (validation) {val_loss:.3f}, "
+    f"2008 {table.loc['single LSTM', 'QLIKE 2008']:.3f}"
+)
+ranking = table["QLIKE 2008-2009"][["single LSTM", "ensemble", "GARCH(1,1)"]]
+print("2008-2009 ranking (best first):", ", ".join(ranking.sort_values().index))
+
+# %% [markdown]
+# How to read this. The loss over time shows *when* the model fails: a jump at
+# a date (September-October 2008) says regime change; a steady rise from the
+# first day would say overfitting. The histogram shows why: the crisis took
+# volatility far beyond anything in the training years, so the scaled inputs
+# left the range the network was fitted on, the same problem as the price
+# scaler in Module 3. GARCH has no range to leave: its forecast rises
+# mechanically with each large return.
+#
+# The ensemble's rows explain its result. Each member saw only part of the
+# history; a member fitted on calm years forecasts far too little variance in
+# a crisis, and QLIKE punishes forecasts that are too low hardest. Weighting
+# by recent losses adapts only as fast as those losses arrive (each forecast's
+# outcome is known 5 days later), so a sudden break hurts the ensemble before
+# the weights move. Whether an ensemble helps is an empirical question, to be
+# answered walk-forward like any other.
+#
+# **Exercises.** (1) Refit the single model every quarter (walk-forward) and
+# plot the loss again. (2) Give the models scale-free inputs (returns divided
+# by their trailing volatility). (3) Weight the ensemble with a softmax of
+# minus the recent losses instead of their inverse.
+#
+# **References.** Bollerslev (1986); Patton (2011); López de Prado (2018),
+# ch. 17 (structural breaks).
