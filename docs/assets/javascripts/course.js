@@ -602,7 +602,7 @@
     var summary = el("p", "course-progress__total", "Total: " + total + " of " + possible + " XP");
     container.appendChild(summary);
     if (complete) {
-      container.appendChild(el("p", "course-complete", "🏆 Course complete: every module's work is done."));
+      container.appendChild(el("p", "course-complete", "✓ Course complete: every module's work is done."));
     }
     var rowHeight = 34;
     var width = 640;
