@@ -11,7 +11,7 @@ ADDRESS ?= 127.0.0.1:8000
 # mkdocs-material prints a notice about MkDocs 2 on every build; it is not about this site.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve build test lint unit lessons demo install lock clean
+.PHONY: serve build test lint unit lessons new-lesson demo install lock clean
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,12 +34,19 @@ build: $(STAMP)
 lessons: $(STAMP)
 	$(BIN)/python docs/hooks/lessons.py $(NAME) $(if $(FORCE),--force,)
 
+# Start a lesson from lessons_src/_template.py and list it in mkdocs.yml's nav:
+#   make new-lesson NAME=m4_my_topic TITLE="A title" MODULE=4
+new-lesson: $(STAMP)
+	$(BIN)/python scripts/new_lesson.py "$(NAME)" "$(TITLE)" --module "$(MODULE)"
+
 demo: $(STAMP)
 	$(BIN)/python -m finlstm.demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests lessons_src docs/hooks
-	$(BIN)/ruff format --check src tests lessons_src docs/hooks
+	$(BIN)/ruff check src tests lessons_src docs/hooks scripts
+	$(BIN)/ruff format --check src tests lessons_src docs/hooks scripts
+	$(BIN)/python scripts/check_lessons.py
+	$(BIN)/python docs/hooks/course_data.py
 
 # pytest exits 5 when it collects no test; make stops on any non-zero exit, so an empty
 # run fails here and in .ci/run.

@@ -1,0 +1,58 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # {title}
+#
+# **The question.** Say in one or two sentences what this lesson measures, and
+# what the reader should be able to decide once they have seen the answer.
+
+# %%
+import numpy as np
+
+from finlstm import plots
+from finlstm.data import load_prices
+
+prices = load_prices("sp500")  # real data, bundled: the lesson runs offline
+print("source:", prices.attrs["source"])
+
+# %% [markdown]
+# ## The measurement
+#
+# Explain what the next cell computes and why. Fit anything (scalers, models,
+# thresholds) on the training period only, and print every model result next
+# to its baseline.
+
+# %%
+close = prices["Close"]
+daily = np.log(close).diff().dropna()
+print(f"{len(daily)} daily log returns, mean {daily.mean():+.5f}")
+
+
+# %%
+def draw(fig):
+    ax = fig.add_subplot()
+    ax.hist(daily, bins=100)
+    ax.set(
+        title="Daily log returns of the S&P 500",
+        xlabel="log return",
+        ylabel="days",
+    )
+
+
+plots.show(draw, alt="Histogram of the S&P 500's daily log returns.")
+
+# %% [markdown]
+# ## What this lesson measured
+#
+# State the conclusion from the numbers printed above (print it from a cell if
+# it depends on them), then give exercises and references.
