@@ -98,11 +98,12 @@ def init_params(model: nn.Module, key: Array, sample_input: Array) -> dict:
     return model.init(key, sample_input[:1], train=False)["params"]
 
 
-def make_train_epoch(model: nn.Module, optimizer, loss_fn, batch_size: int) -> Callable:
-    """Build the jitted epoch: shuffle the training set, then one optimiser step per batch.
+def make_train_step(model: nn.Module, optimizer, loss_fn) -> Callable:
+    """The optimiser step, a pure function: ((params, opt_state, key), (x, y)) ->
+    ((params, opt_state, key), loss), with x: (batch, time, features), y: (batch,).
 
-    The last partial batch is dropped (a different one each epoch, as the order is
-    shuffled), so every step has the same shape and compiles once.
+    The same step serves the jitted epoch below, `fit_many` (under `jax.vmap`) and
+    `finlstm.parallel` (jitted with shardings over devices).
     """
 
     def step(carry, batch):
@@ -117,6 +118,17 @@ def make_train_epoch(model: nn.Module, optimizer, loss_fn, batch_size: int) -> C
         loss, grads = jax.value_and_grad(batch_loss)(params)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         return (optax.apply_updates(params, updates), opt_state, key), loss
+
+    return step
+
+
+def make_train_epoch(model: nn.Module, optimizer, loss_fn, batch_size: int) -> Callable:
+    """Build the jitted epoch: shuffle the training set, then one optimiser step per batch.
+
+    The last partial batch is dropped (a different one each epoch, as the order is
+    shuffled), so every step has the same shape and compiles once.
+    """
+    step = make_train_step(model, optimizer, loss_fn)
 
     @jax.jit
     def train_epoch(params, opt_state, key, x, y):

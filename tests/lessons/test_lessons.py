@@ -244,3 +244,12 @@ def test_m4_regime_shift_and_ranking_agree_with_the_table(executed):
     qlike = {name: _row(text, name)[0] for name in ("single LSTM", "ensemble", "GARCH(1,1)")}
     ranking = re.search(r"2008-2009 ranking \(best first\): (.+)", text).group(1).split(", ")
     assert ranking == sorted(qlike, key=qlike.get)
+
+
+def test_m6_sharded_training_matches_one_device(executed):
+    text = text_of(executed["m6_scaling_out"])
+    assert text.startswith("8 devices")
+    assert number_after("largest difference in predicted probabilities:", text) < 1e-4
+    assert number_after("from one device:", text) < 1e-4
+    losses = re.findall(r"loss per epoch, \d devices?:\s+\[([^\]]+)\]", text)
+    assert len(losses) == 2 and losses[0].split() == losses[1].split()
