@@ -61,6 +61,14 @@ CHECKS = textwrap.dedent(
     print(json.dumps({
         "devices": jax.device_count(),
         "one_vs_eight": largest_difference(one, eight),
+        "weights_one_vs_eight": max(
+            float(np.max(np.abs(u - v)))
+            for u, v in zip(
+                jax.tree.leaves(jax.device_get(one)),
+                jax.tree.leaves(jax.device_get(eight)),
+                strict=True,
+            )
+        ),
         "losses": [list(map(float, losses_one)), list(map(float, losses_eight))],
         "grid_vs_one": largest_difference(stacked_one, stacked_grid),
         "grid_devices": len(leaf.sharding.device_set),
@@ -87,7 +95,11 @@ def test_eight_simulated_devices_are_visible(eight_devices):
 
 def test_a_batch_split_over_eight_devices_trains_like_one_device(eight_devices):
     assert eight_devices["learned"]
-    assert eight_devices["one_vs_eight"] < 1e-5
+    assert eight_devices["one_vs_eight"] < 1e-5  # the predictions
+    # The parameters themselves, for this small model. (With Adam, a weight whose gradient
+    # is ~0 can move a full learning-rate step when rounding flips the gradient's sign;
+    # the lesson shows that on a bigger model, where the outputs still agree.)
+    assert eight_devices["weights_one_vs_eight"] < 1e-5
     one, eight = eight_devices["losses"]
     assert one == pytest.approx(eight, rel=1e-5)
 
