@@ -37,6 +37,7 @@ import pandas as pd
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from finlstm import plots
 from finlstm.data import load_prices
 from finlstm.features import add_features
 from finlstm.lstm import AttentionLSTM, ModelConfig
@@ -137,6 +138,37 @@ print("loss per epoch, 1 device: ", np.round(losses_1, 6))
 print("loss per epoch, 8 devices:", np.round(losses_8, 6))
 print(f"largest difference in predicted probabilities: {output_gap:.1e}")
 print(f"largest difference in a single weight:         {weight_gap:.1e}")
+
+# %%
+p_1, p_8 = probabilities(params_1), probabilities(params_8)
+
+
+def draw_agreement(fig):
+    ax = fig.add_subplot()
+    for k, name in enumerate(("Sell", "Hold", "Buy")):
+        ax.scatter(p_1[:, k], p_8[:, k], s=4, alpha=0.5, label=name)
+    low, high = (
+        float(min(p_1.min(), p_8.min())),
+        float(max(p_1.max(), p_8.max())),
+    )
+    ax.plot(
+        [low, high], [low, high], color="gray", linestyle=":", label="equal"
+    )
+    ax.set(
+        title="Predicted probabilities: 1 device against 8 devices",
+        xlabel="probability, trained on 1 device",
+        ylabel="probability, trained on 8 devices",
+    )
+    ax.legend(title="class", markerscale=3)
+
+
+plots.show(
+    draw_agreement,
+    alt="Scatter of the class probabilities predicted by the model trained on one "
+    "device against those of the model trained on eight; every point lies on the "
+    "diagonal.",
+    figsize=(6.0, 5.0),
+)
 
 # %% [markdown]
 # The losses agree to the printed digits and the predicted probabilities to
