@@ -11,7 +11,7 @@ ADDRESS ?= 127.0.0.1:8000
 # mkdocs-material prints a notice about MkDocs 2 on every build; it is not about this site.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve build test lint unit lessons new-lesson demo install lock clean
+.PHONY: serve build test lint unit lessons new-lesson demo bench install lock clean
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,12 +39,20 @@ lessons: $(STAMP)
 new-lesson: $(STAMP)
 	$(BIN)/python scripts/new_lesson.py "$(NAME)" "$(TITLE)" --module "$(MODULE)"
 
+# Benchmarks (never part of make test): finlstm vs Flax nn.RNN, PyTorch and Keras on CPU.
+# PyTorch comes from the local CPU wheel when there is one (TORCH_WHEELS).
+TORCH_WHEELS ?= /opt/wheels
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c requirements/lock.txt \
+		$(if $(wildcard $(TORCH_WHEELS)),--find-links $(TORCH_WHEELS),) -e ".[bench]"
+	$(BIN)/python bench/run.py $(ARGS)
+
 demo: $(STAMP)
 	$(BIN)/python -m finlstm.demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests lessons_src docs/hooks scripts
-	$(BIN)/ruff format --check src tests lessons_src docs/hooks scripts
+	$(BIN)/ruff check src tests lessons_src docs/hooks scripts bench
+	$(BIN)/ruff format --check src tests lessons_src docs/hooks scripts bench
 	$(BIN)/python scripts/check_lessons.py
 	$(BIN)/python docs/hooks/course_data.py
 

@@ -1,0 +1,351 @@
+"""How fast is it? The course model's train step in finlstm, Flax nn.RNN, PyTorch and Keras.
+
+    make bench            (or: python bench/run.py [--steps N] [--quick])
+
+The course model (LSTM 128 -> LSTM 64 -> Dense 25 -> Dense 1, dropout 0.2, MSE, Adam) on
+windows of 60 steps, float32, CPU. For each shape (features 1 and 5, batch 64 and 256) and
+each implementation it measures, interleaved (one step of each implementation in turn, so
+that machine noise hits all of them alike):
+
+* compile: time to the first train step (tracing + compilation + one step), seconds;
+* step: median steady-state time of a full train step (forward, backward, Adam), ms;
+* forward: inference throughput at batch 1024, windows per second;
+* GFLOP/s of the train step (3x the forward matmul FLOPs) against the machine's measured
+  float32 matmul peak.
+
+Writes bench/results/latest.json with `ratio_torch_over_finlstm` (PyTorch's step time over
+finlstm's, batch 64, 5 features: below 1 means PyTorch is faster). Never part of the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+WINDOW, HIDDEN, DENSE = 60, (128, 64), 25
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def forward_flops(batch: int, features: int) -> float:
+    """Multiply-adds x 2 of the model's matmuls for one forward pass of a batch."""
+    flops, inputs = 0.0, features
+    for hidden in HIDDEN:
+        flops += 2 * batch * WINDOW * (inputs + hidden) * 4 * hidden
+        inputs = hidden
+    flops += 2 * batch * (HIDDEN[-1] * DENSE + DENSE)
+    return flops
+
+
+def matmul_peak_gflops(n: int = 2048, repeats: int = 10) -> float:
+    """Measured float32 matmul rate (XLA, all threads), GFLOP/s."""
+    a = jnp.ones((n, n), jnp.float32)
+    f = jax.jit(lambda x: x @ x)
+    f(a).block_until_ready()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        f(a).block_until_ready()
+        times.append(time.perf_counter() - start)
+    return 2 * n**3 / min(times) / 1e9
+
+
+# ---- implementations: each returns (step(x, y) -> None, forward(x) -> None) ------------------
+
+
+def make_finlstm(features: int, batch: int):
+    from finlstm.lstm import ModelConfig, StackedLSTM
+    from finlstm.train import LOSSES, TrainConfig, init_params, make_optimizer, make_train_step
+
+    model = StackedLSTM(ModelConfig())
+    config = TrainConfig()
+    optimizer = make_optimizer(config)
+    step = jax.jit(make_train_step(model, optimizer, LOSSES["mse"]), donate_argnums=0)
+    params = init_params(model, jax.random.key(0), jnp.zeros((1, WINDOW, features)))
+    state = [(params, optimizer.init(params), jax.random.key(1))]
+    forward = jax.jit(lambda p, x: model.apply({"params": p}, x))
+
+    def train(x, y):
+        state[0], loss = step(state[0], (x, y))
+        loss.block_until_ready()
+
+    def infer(x):
+        forward(state[0][0], x).block_until_ready()
+
+    return train, infer
+
+
+def make_flax_rnn(features: int, batch: int):
+    import flax.linen as nn
+    import optax
+
+    class FlaxModel(nn.Module):
+        @nn.compact
+        def __call__(self, x, *, train=False):
+            h = nn.RNN(nn.OptimizedLSTMCell(HIDDEN[0]))(x)
+            h = nn.Dropout(0.2, deterministic=not train)(h)
+            h = nn.RNN(nn.OptimizedLSTMCell(HIDDEN[1]))(h)[:, -1]
+            h = nn.Dropout(0.2, deterministic=not train)(h)
+            return nn.Dense(1)(nn.Dense(DENSE)(h))
+
+    model = FlaxModel()
+    params = model.init(jax.random.key(0), jnp.zeros((1, WINDOW, features)))["params"]
+    optimizer = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(1e-3))
+
+    @jax.jit
+    def step(params, opt_state, key, x, y):
+        key, dropout = jax.random.split(key)
+
+        def loss(p):
+            out = model.apply({"params": p}, x, train=True, rngs={"dropout": dropout})
+            return jnp.mean((out[:, 0] - y) ** 2)
+
+        value, grads = jax.value_and_grad(loss)(params)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, key, value
+
+    state = [params, optimizer.init(params), jax.random.key(1)]
+    forward = jax.jit(lambda p, x: model.apply({"params": p}, x))
+
+    def train(x, y):
+        *state[:3], loss = step(*state, x, y)
+        loss.block_until_ready()
+
+    def infer(x):
+        forward(state[0], x).block_until_ready()
+
+    return train, infer
+
+
+def make_torch(features: int, batch: int):
+    import torch
+
+    class TorchModel(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm1 = torch.nn.LSTM(features, HIDDEN[0], batch_first=True)
+            self.lstm2 = torch.nn.LSTM(HIDDEN[0], HIDDEN[1], batch_first=True)
+            self.drop = torch.nn.Dropout(0.2)
+            self.dense = torch.nn.Linear(HIDDEN[1], DENSE)
+            self.head = torch.nn.Linear(DENSE, 1)
+
+        def forward(self, x):
+            h, _ = self.lstm1(x)
+            h, _ = self.lstm2(self.drop(h))
+            return self.head(self.dense(self.drop(h[:, -1])))
+
+    torch.manual_seed(0)
+    model = TorchModel()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def train(x, y):
+        model.train()
+        optimizer.zero_grad(set_to_none=True)
+        loss = torch.mean((model(x)[:, 0] - y) ** 2)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+
+    def infer(x):
+        model.eval()
+        with torch.no_grad():
+            model(x)
+
+    return train, infer
+
+
+def make_keras(features: int, batch: int):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((WINDOW, features)),
+            keras.layers.LSTM(HIDDEN[0], return_sequences=True),
+            keras.layers.Dropout(0.2),
+            keras.layers.LSTM(HIDDEN[1]),
+            keras.layers.Dropout(0.2),
+            keras.layers.Dense(DENSE),
+            keras.layers.Dense(1),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-3, clipnorm=1.0), loss="mse")
+
+    def train(x, y):
+        model.train_on_batch(x, y)
+
+    def infer(x):
+        model.predict_on_batch(x)
+
+    return train, infer
+
+
+IMPLEMENTATIONS = {
+    "finlstm": (make_finlstm, "jax"),
+    "flax nn.RNN": (make_flax_rnn, "jax"),
+    "pytorch nn.LSTM": (make_torch, "torch"),
+    "keras 3 (jax)": (make_keras, "numpy"),
+}
+
+
+def _data(kind: str, batch: int, features: int):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, WINDOW, features)).astype(np.float32)
+    y = rng.standard_normal(batch).astype(np.float32)
+    if kind == "jax":
+        return jnp.asarray(x), jnp.asarray(y)
+    if kind == "torch":
+        import torch
+
+        return torch.from_numpy(x), torch.from_numpy(y)
+    return x, y
+
+
+def available() -> dict:
+    found = {}
+    for name, (make, kind) in IMPLEMENTATIONS.items():
+        try:
+            if kind == "torch":
+                import torch  # noqa: F401
+            if name.startswith("keras"):
+                import keras  # noqa: F401
+            found[name] = (make, kind)
+        except ImportError as error:
+            print(f"skipping {name}: {error} (make bench installs it)")
+    return found
+
+
+def bench_shape(impls: dict, features: int, batch: int, steps: int) -> dict:
+    built, compile_s, times = {}, {}, {name: [] for name in impls}
+    for name, (make, kind) in impls.items():
+        train, infer = make(features, batch)
+        x, y = _data(kind, batch, features)
+        start = time.perf_counter()
+        train(x, y)
+        compile_s[name] = time.perf_counter() - start
+        train(x, y)  # one more warm-up step
+        built[name] = (train, infer, x, y, kind)
+    for _ in range(steps):  # interleaved
+        for name, (train, _, x, y, _) in built.items():
+            start = time.perf_counter()
+            train(x, y)
+            times[name].append(time.perf_counter() - start)
+    rows = {}
+    flops = 3 * forward_flops(batch, features)
+    for name, (_, infer, _, _, kind) in built.items():
+        xf, _ = _data(kind, 1024, features)
+        infer(xf)
+        runs = []
+        for _ in range(5):
+            start = time.perf_counter()
+            infer(xf)
+            runs.append(time.perf_counter() - start)
+        step = statistics.median(times[name])
+        rows[name] = {
+            "compile_s": compile_s[name],
+            "step_ms": 1e3 * step,
+            "forward_windows_per_s": 1024 / statistics.median(runs),
+            "gflops": flops / step / 1e9,
+        }
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Benchmark the course model's train step.")
+    parser.add_argument("--steps", type=int, default=30, help="timed steps per implementation")
+    parser.add_argument("--quick", action="store_true", help="batch 64, 5 features only")
+    args = parser.parse_args()
+    impls = available()
+    peak = matmul_peak_gflops()
+    shapes = [(5, 64)] if args.quick else [(1, 64), (5, 64), (1, 256), (5, 256)]
+    results = []
+    for features, batch in shapes:
+        rows = bench_shape(impls, features, batch, args.steps)
+        base = rows["finlstm"]["step_ms"]
+        for name, row in rows.items():
+            row.update(features=features, batch=batch, implementation=name)
+            row["step_ratio_to_finlstm"] = row["step_ms"] / base
+            row["share_of_peak"] = row["gflops"] / peak
+            results.append(row)
+    try:
+        import torch
+
+        torch_threads = torch.get_num_threads()
+    except ImportError:
+        torch_threads = None
+    machine = {
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "jax": jax.__version__,
+        "jax_backend": jax.default_backend(),
+        "torch_threads": torch_threads,
+        "matmul_peak_gflops": peak,
+    }
+    pick = {(r["implementation"], r["features"], r["batch"]): r["step_ms"] for r in results}
+    summary = {
+        "machine": machine,
+        "ratio_torch_over_finlstm": pick.get(("pytorch nn.LSTM", 5, 64), float("nan"))
+        / pick[("finlstm", 5, 64)],
+        "results": results,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(summary, indent=2))
+    print(f"machine: {machine}")
+    header = f"{'implementation':<18}{'feat':>5}{'batch':>6}{'step ms':>9}{'ratio':>7}"
+    header += f"{'compile s':>10}{'fwd win/s':>11}{'GFLOP/s':>9}{'% peak':>8}"
+    print(header)
+    for r in results:
+        print(
+            f"{r['implementation']:<18}{r['features']:>5}{r['batch']:>6}{r['step_ms']:>9.1f}"
+            f"{r['step_ratio_to_finlstm']:>7.2f}{r['compile_s']:>10.2f}"
+            f"{r['forward_windows_per_s']:>11.0f}{r['gflops']:>9.1f}"
+            f"{100 * r['share_of_peak']:>7.0f}%"
+        )
+    ratio = summary["ratio_torch_over_finlstm"]
+    print(f"ratio_torch_over_finlstm (batch 64, 5 features): {ratio:.2f}")
+    (RESULTS / "latest.md").write_text(markdown_table(summary))
+    print(f"written: {RESULTS / 'latest.json'} and latest.md (included by docs/performance.md)")
+
+
+def markdown_table(summary: dict) -> str:
+    """The results as the Markdown table the site's "How fast is it?" page includes."""
+    m = summary["machine"]
+    lines = [
+        f"Measured by `make bench` on {m['cores']} CPU cores ({m['cpu']}), JAX {m['jax']} "
+        f"on {m['jax_backend']}, PyTorch threads {m['torch_threads']}; float32 matmul peak "
+        f"{m['matmul_peak_gflops']:.0f} GFLOP/s. Step: median of a full train step "
+        "(forward, backward, Adam); ratio: step time over finlstm's (below 1 is faster than "
+        "finlstm).",
+        "",
+        "| implementation | features | batch | step (ms) | ratio | first step (s) "
+        "| forward, batch 1024 (windows/s) | GFLOP/s | % of peak |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in summary["results"]:
+        lines.append(
+            f"| {r['implementation']} | {r['features']} | {r['batch']} | {r['step_ms']:.1f} "
+            f"| {r['step_ratio_to_finlstm']:.2f} | {r['compile_s']:.2f} "
+            f"| {r['forward_windows_per_s']:.0f} | {r['gflops']:.1f} "
+            f"| {100 * r['share_of_peak']:.0f}% |"
+        )
+    lines += [
+        "",
+        f"PyTorch's step time over finlstm's at batch 64, 5 features: "
+        f"**{summary['ratio_torch_over_finlstm']:.2f}**.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
