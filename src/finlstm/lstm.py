@@ -21,6 +21,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from finlstm.fast_lstm import lstm_layer_fast
+
 Array = jax.Array
 
 
@@ -117,10 +119,18 @@ def recurrent_init(key, shape, dtype=jnp.float32):
 
 
 class LSTMLayer(nn.Module):
-    """Flax wrapper of `lstm_layer`: (batch, time, features) -> (batch, time, hidden)."""
+    """Flax wrapper of the LSTM layer: (batch, time, features) -> (batch, time, hidden), or
+    (time, batch, ...) both sides with `time_major=True`.
+
+    `fast=True` (the default) runs `finlstm.fast_lstm.lstm_layer_fast`, the same layer with a
+    hand-written backward pass; `fast=False` runs `lstm_layer`, differentiated by JAX. Both
+    give the same outputs and gradients (to float32 rounding) from the same parameters.
+    """
 
     hidden: int
     forget_bias: float = 1.0
+    fast: bool = True
+    time_major: bool = False
 
     @nn.compact
     def __call__(self, xs: Array) -> Array:
@@ -130,8 +140,12 @@ class LSTMLayer(nn.Module):
             w_h=self.param("w_h", recurrent_init, (self.hidden, 4 * self.hidden)),
             b=self.param("b", lstm_bias_init(self.forget_bias), (4 * self.hidden,)),
         )
-        _, hs = lstm_layer(params, xs)
-        return hs
+        if self.fast:
+            _, hs = lstm_layer_fast(params, xs, time_major=self.time_major)
+            return hs
+        if self.time_major:
+            return jnp.swapaxes(lstm_layer(params, jnp.swapaxes(xs, 0, 1))[1], 0, 1)
+        return lstm_layer(params, xs)[1]
 
 
 @dataclass(frozen=True)
@@ -148,6 +162,7 @@ class ModelConfig:
     dropout: float = 0.2
     forget_bias: float = 1.0
     dense_activation: str | None = None
+    fast: bool = True  # LSTM layers with the hand-written backward pass (see LSTMLayer)
 
 
 class StackedLSTM(nn.Module):
@@ -162,11 +177,14 @@ class StackedLSTM(nn.Module):
     @nn.compact
     def __call__(self, x: Array, *, train: bool = False) -> Array:
         cfg = self.config
-        h = x
+        # The fast layers run time-major, (time, batch, features): one transpose of the
+        # input here instead of two per layer.
+        time_major = cfg.fast
+        h = jnp.swapaxes(x, 0, 1) if time_major else x
         for k, size in enumerate(cfg.hidden_sizes):
-            h = LSTMLayer(size, cfg.forget_bias, name=f"lstm_{k}")(h)
+            h = LSTMLayer(size, cfg.forget_bias, cfg.fast, time_major, name=f"lstm_{k}")(h)
             if k == len(cfg.hidden_sizes) - 1:
-                h = h[:, -1]  # the last layer hands on its final state only
+                h = h[-1] if time_major else h[:, -1]  # the last layer hands on its final state
             h = nn.Dropout(cfg.dropout, deterministic=not train)(h)
         h = nn.Dense(cfg.dense_size, name="dense")(h)
         if cfg.dense_activation is not None:
@@ -206,7 +224,7 @@ class AttentionLSTM(nn.Module):
         cfg = self.config
         h = x
         for k, size in enumerate(cfg.hidden_sizes):
-            h = LSTMLayer(size, cfg.forget_bias, name=f"lstm_{k}")(h)
+            h = LSTMLayer(size, cfg.forget_bias, cfg.fast, name=f"lstm_{k}")(h)
             h = nn.Dropout(cfg.dropout, deterministic=not train)(h)
         context, weights = AttentionPooling(self.attention_units, name="attention")(h)
         self.sow("intermediates", "attention_weights", weights)

@@ -1,0 +1,131 @@
+"""The LSTM layer again, with a hand-written backward pass shaped for a CPU.
+
+`finlstm.lstm.lstm_layer` is the layer as the equations read: a `jax.lax.scan` of
+`lstm_cell`, differentiated by JAX. It is correct, and it is what the lessons explain. This
+module computes the same numbers with a different plan, found by profiling a training step
+on a two-core CPU (see the "How fast is it?" page), where two things cost more than the
+arithmetic:
+
+1. **Memory.** Autodiff of the scan stores about a dozen intermediates of every step (each
+   gate before and after its nonlinearity, tanh(c), ...) as (T, batch, H) stacks, and
+   copies them between the forward and the backward loop. Here the forward loop keeps only
+   h_t and c_t; the backward loop recomputes the gates of step t from h_{t-1} and x_t. That
+   is one more matrix product per step, but it does not wait for the gradient of step t+1,
+   so it runs beside the sequential chain instead of on it.
+2. **Small products.** Autodiff accumulates dW_h += h_{t-1}^T dz_t inside the backward loop:
+   60 small products and 60 additions. Here the loop only stacks dz_t; the weight gradients
+   are summed after it in one product each, with T * batch rows.
+
+The layer works time-major, (time, batch, features), so that a stack of layers does not
+transpose its activations between layers. `tests/test_fast_lstm.py` checks outputs and
+gradients against `lstm_layer`.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+Array = jax.Array
+
+
+def _gates(w_x: Array, w_h: Array, b: Array, h: Array, x: Array):
+    """The four gates of one step, each (batch, H): i, f, o = sigmoid, g = tanh.
+
+    h: (batch, H) previous hidden state; x: (batch, features) this step's input.
+    """
+    z = x @ w_x + h @ w_h + b
+    z_i, z_f, z_g, z_o = jnp.split(z, 4, axis=-1)
+    return jax.nn.sigmoid(z_i), jax.nn.sigmoid(z_f), jnp.tanh(z_g), jax.nn.sigmoid(z_o)
+
+
+def _scan_forward(w_x, w_h, b, xs, h0, c0, keep_cells: bool):
+    """The forward loop. xs: (T, batch, features) -> hs (T, batch, H), and cs (T, batch, H)
+    when `keep_cells` (training: the backward pass needs them) or the last c (batch, H)."""
+
+    def step(carry, x):
+        h, c = carry
+        i, f, g, o = _gates(w_x, w_h, b, h, x)
+        c = f * c + i * g
+        h = o * jnp.tanh(c)
+        return (h, c), ((h, c) if keep_cells else h)
+
+    (_, c_last), outputs = jax.lax.scan(step, (h0, c0), xs)
+    return outputs if keep_cells else (outputs, c_last)
+
+
+# --8<-- [start:recurrence]
+@jax.custom_vjp
+def lstm_scan(w_x: Array, w_h: Array, b: Array, xs: Array, h0: Array, c0: Array):
+    """An LSTM layer, time-major.
+
+    Args:
+      w_x: (features, 4H), w_h: (H, 4H), b: (4H,) weights, gates in the order (i, f, g, o).
+      xs: (T, batch, features) inputs; h0, c0: (batch, H) initial state.
+
+    Returns:
+      (hs, c_last): the hidden state of every step (T, batch, H), the last cell state
+      (batch, H).
+    """
+    return _scan_forward(w_x, w_h, b, xs, h0, c0, keep_cells=False)
+
+
+def _lstm_scan_fwd(w_x, w_h, b, xs, h0, c0):
+    hs, cs = _scan_forward(w_x, w_h, b, xs, h0, c0, keep_cells=True)
+    return (hs, cs[-1]), (w_x, w_h, b, xs, h0, c0, hs, cs)  # no gates kept: recomputed below
+
+
+def _lstm_scan_bwd(saved, cotangents):
+    """Backpropagation through time. The loop carries (dh, dc) from step t+1 to step t and
+    stacks dz_t, the gradient of the gate pre-activations; the weight gradients come after."""
+    w_x, w_h, b, xs, h0, c0, hs, cs = saved
+    d_hs, d_c_last = cotangents  # (T, batch, H), (batch, H)
+    h_prev = jnp.concatenate([h0[None], hs[:-1]])  # h_{t-1} for every t
+    c_prev = jnp.concatenate([c0[None], cs[:-1]])  # c_{t-1} for every t
+
+    def step(carry, inputs):
+        dh_next, dc_next = carry  # gradient reaching h_t and c_t from step t+1
+        d_h, x, h_before, c_before, c = inputs
+        i, f, g, o = _gates(w_x, w_h, b, h_before, x)  # recomputed, off the chain
+        tanh_c = jnp.tanh(c)
+        dh = d_h + dh_next
+        dc = dc_next + dh * o * (1.0 - tanh_c**2)
+        dz = jnp.concatenate(
+            [
+                dc * g * i * (1.0 - i),  # i = sigmoid(z_i), c = f c_prev + i g
+                dc * c_before * f * (1.0 - f),  # f = sigmoid(z_f)
+                dc * i * (1.0 - g**2),  # g = tanh(z_g)
+                dh * tanh_c * o * (1.0 - o),  # o = sigmoid(z_o), h = o tanh(c)
+            ],
+            axis=-1,
+        )
+        return (dz @ w_h.T, dc * f), dz
+
+    (dh0, dc0), dz = jax.lax.scan(
+        step, (jnp.zeros_like(h0), d_c_last), (d_hs, xs, h_prev, c_prev, cs), reverse=True
+    )
+    # One product over all T * batch rows for each weight gradient.
+    d_w_x = jnp.einsum("tbf,tbg->fg", xs, dz)
+    d_w_h = jnp.einsum("tbh,tbg->hg", h_prev, dz)
+    d_xs = jnp.einsum("tbg,fg->tbf", dz, w_x)
+    return d_w_x, d_w_h, jnp.sum(dz, axis=(0, 1)), d_xs, dh0, dc0
+
+
+lstm_scan.defvjp(_lstm_scan_fwd, _lstm_scan_bwd)
+# --8<-- [end:recurrence]
+
+
+def lstm_layer_fast(params, xs: Array, carry=None, *, time_major: bool = False):
+    """Same contract as `finlstm.lstm.lstm_layer`, same numbers, faster gradients.
+
+    params: a `CellParams` (w_x, w_h, b); xs: (batch, time, features), or (time, batch,
+    features) with `time_major=True`; carry: optional initial (h, c), (batch, hidden) each.
+    Returns ((h, c) after the last step, hs) with hs in the layout of xs.
+    """
+    if not time_major:
+        xs = jnp.swapaxes(xs, 0, 1)
+    if carry is None:
+        zeros = jnp.zeros((xs.shape[1], params.w_h.shape[0]), xs.dtype)
+        carry = (zeros, zeros)
+    hs, c_last = lstm_scan(params.w_x, params.w_h, params.b, xs, *carry)
+    return (hs[-1], c_last), (hs if time_major else jnp.swapaxes(hs, 0, 1))
