@@ -321,7 +321,7 @@ plots.show(
 # ## What this lesson measured
 #
 # * At $T = 10$ both networks mostly solve the adding problem: a plain RNN is not useless.
-# * From $T = 25$ on, the plain RNN succeeds in no seed and by $T = 50$ sits at the
+# * From $T = 25$ on, the plain RNN fails in most seeds, and by $T = 50$ it sits at the
 #   baseline error of $1/6$, while the LSTM of the same size succeeds in every seed we ran
 #   (the table above).
 # * The reason is visible in the gradient reaching $k$ steps back: exponential decay for the

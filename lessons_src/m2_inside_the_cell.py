@@ -266,9 +266,79 @@ print(f"later calls (median of 20):         {np.median(times) * 1e3:8.1f} ms")
 # %% [markdown]
 # The first call traces the Python code into a program and compiles it with XLA; later calls
 # with the same shapes reuse the compiled program. The exact times depend on the machine
-# (this cell is the only one in the lesson whose output changes between runs). A new input
-# shape, such as a smaller last batch, compiles again, which is why `finlstm.train` keeps
-# every training batch the same size.
+# (the cells that time something are the only ones in this lesson whose output changes
+# between runs). A new input shape, such as a smaller last batch, compiles again, which is
+# why `finlstm.train` keeps every training batch the same size.
+#
+# ## The same gradient, computed by hand
+#
+# `jax.grad` differentiates the scan for us, and it is exact. It is not the only way to
+# organise the work, though. Backpropagation through time only needs two numbers to travel
+# from step $t$ back to step $t-1$: $\partial L / \partial h$ and $\partial L / \partial c$.
+# The weight gradient $\partial L / \partial W_h = \sum_t h_{t-1}^\top\, \delta z_t$ is a
+# sum over steps that nothing inside the loop waits for. `finlstm.fast_lstm` writes that
+# backward pass by hand (a `jax.custom_vjp`): the loop carries $(\delta h, \delta c)$ and
+# stacks $\delta z_t$, the gradient of the four gates' pre-activations; after the loop, one
+# matrix product over all $T \times$ batch rows gives each weight gradient. It also keeps
+# only $h_t$ and $c_t$ from the forward pass and recomputes the gates, which saves memory
+# traffic. The course model uses it by default (`ModelConfig(fast=True)`);
+# `fast=False` gives the autodiff path, from the same parameters. Same numbers?
+
+# %%
+by_autodiff = lstm.StackedLSTM(
+    lstm.ModelConfig(fast=False)
+)  # same parameters, other path
+key, target_key = jax.random.split(key)
+batch_y = jax.random.normal(target_key, (64,))
+
+
+def course_loss(net):
+    """Mean squared error of the course model on the batch, as a function of its weights."""
+    return lambda p: jnp.mean(
+        (net.apply({"params": p}, batch_x)[:, 0] - batch_y) ** 2
+    )
+
+
+grad_autodiff = jax.jit(jax.grad(course_loss(by_autodiff)))
+grad_by_hand = jax.jit(jax.grad(course_loss(model)))  # the default: fast=True
+g_auto = grad_autodiff(variables["params"])
+g_hand = grad_by_hand(variables["params"])
+for layer in ("lstm_0", "lstm_1"):
+    for name in ("w_x", "w_h", "b"):
+        a, b = g_auto[layer][name], g_hand[layer][name]
+        relative = float(jnp.max(jnp.abs(a - b)) / jnp.max(jnp.abs(a)))
+        shape = "x".join(map(str, a.shape))
+        print(
+            f"{layer} d/d {name:3s} ({shape:>7s}): largest relative difference {relative:.1e}"
+        )
+
+
+# %% tags=["timing"]
+def median_ms(fn, runs=20):
+    """Median wall time of fn(parameters) in milliseconds, after one warm-up call."""
+    jax.block_until_ready(fn(variables["params"]))
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        jax.block_until_ready(fn(variables["params"]))
+        times.append(time.perf_counter() - started)
+    return 1e3 * float(np.median(times))
+
+
+auto_ms, hand_ms = median_ms(grad_autodiff), median_ms(grad_by_hand)
+print(
+    f"gradient of the course model, batch 64, 60 steps, on {jax.default_backend()}:"
+)
+print(f"  jax.grad through the scans:  {auto_ms:6.1f} ms")
+print(
+    f"  backward passes by hand:     {hand_ms:6.1f} ms  ({hand_ms / auto_ms:.2f}x)"
+)
+
+# %% [markdown]
+# Same gradients to float32 rounding; the time ratio depends on the machine (the course's
+# "How fast is it?" page has the whole training step, against PyTorch, Flax and Keras).
+# Writing a backward pass by hand is worth it only for a kernel this central, and only with
+# a test that compares it with `jax.grad`, as `tests/test_fast_lstm.py` does.
 #
 # ## What this lesson measured
 #
@@ -278,6 +348,8 @@ print(f"later calls (median of 20):         {np.median(times) * 1e3:8.1f} ms")
 # * At initialisation the cell-state gradient decays exponentially with distance; the
 #   forget-gate bias of +1 slows that decay by orders of magnitude over 50 steps.
 # * One compiled program serves every call of the same shape.
+# * A hand-written backward pass gives the same gradients as `jax.grad`, with the weight
+#   gradients summed after the time loop instead of inside it.
 #
 # **Exercises.** (1) Repeat the forget-gate experiment with bias 2: how far does the
 # gradient reach now, and what might the cost be? (2) Time the forward pass at batch 256:
