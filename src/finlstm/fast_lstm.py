@@ -40,18 +40,19 @@ def _gates(w_x: Array, w_h: Array, b: Array, h: Array, x: Array):
 
 
 def _scan_forward(w_x, w_h, b, xs, h0, c0, keep_cells: bool):
-    """The forward loop. xs: (T, batch, features) -> hs (T, batch, H), and cs (T, batch, H)
-    when `keep_cells` (training: the backward pass needs them) or the last c (batch, H)."""
+    """The forward loop. xs: (T, batch, features) -> (hs (T, batch, H), the last c (batch,
+    H)), and with `keep_cells` (training: the backward pass needs them) also c_{t-1} for
+    every step, (T, batch, H)."""
 
     def step(carry, x):
-        h, c = carry
+        h, c_before = carry
         i, f, g, o = _gates(w_x, w_h, b, h, x)
-        c = f * c + i * g
+        c = f * c_before + i * g
         h = o * jnp.tanh(c)
-        return (h, c), ((h, c) if keep_cells else h)
+        return (h, c), ((h, c_before) if keep_cells else h)
 
     (_, c_last), outputs = jax.lax.scan(step, (h0, c0), xs)
-    return outputs if keep_cells else (outputs, c_last)
+    return (*outputs, c_last) if keep_cells else (outputs, c_last)
 
 
 # --8<-- [start:recurrence]
@@ -71,23 +72,22 @@ def lstm_scan(w_x: Array, w_h: Array, b: Array, xs: Array, h0: Array, c0: Array)
 
 
 def _lstm_scan_fwd(w_x, w_h, b, xs, h0, c0):
-    hs, cs = _scan_forward(w_x, w_h, b, xs, h0, c0, keep_cells=True)
-    return (hs, cs[-1]), (w_x, w_h, b, xs, h0, c0, hs, cs)  # no gates kept: recomputed below
+    hs, c_prev, c_last = _scan_forward(w_x, w_h, b, xs, h0, c0, keep_cells=True)
+    return (hs, c_last), (w_x, w_h, b, xs, h0, hs, c_prev)  # no gates kept: recomputed below
 
 
 def _lstm_scan_bwd(saved, cotangents):
     """Backpropagation through time. The loop carries (dh, dc) from step t+1 to step t and
     stacks dz_t, the gradient of the gate pre-activations; the weight gradients come after."""
-    w_x, w_h, b, xs, h0, c0, hs, cs = saved
+    w_x, w_h, b, xs, h0, hs, c_prev = saved
     d_hs, d_c_last = cotangents  # (T, batch, H), (batch, H)
     h_prev = jnp.concatenate([h0[None], hs[:-1]])  # h_{t-1} for every t
-    c_prev = jnp.concatenate([c0[None], cs[:-1]])  # c_{t-1} for every t
 
     def step(carry, inputs):
         dh_next, dc_next = carry  # gradient reaching h_t and c_t from step t+1
-        d_h, x, h_before, c_before, c = inputs
+        d_h, x, h_before, c_before = inputs
         i, f, g, o = _gates(w_x, w_h, b, h_before, x)  # recomputed, off the chain
-        tanh_c = jnp.tanh(c)
+        tanh_c = jnp.tanh(f * c_before + i * g)
         dh = d_h + dh_next
         dc = dc_next + dh * o * (1.0 - tanh_c**2)
         dz = jnp.concatenate(
@@ -102,7 +102,7 @@ def _lstm_scan_bwd(saved, cotangents):
         return (dz @ w_h.T, dc * f), dz
 
     (dh0, dc0), dz = jax.lax.scan(
-        step, (jnp.zeros_like(h0), d_c_last), (d_hs, xs, h_prev, c_prev, cs), reverse=True
+        step, (jnp.zeros_like(h0), d_c_last), (d_hs, xs, h_prev, c_prev), reverse=True
     )
     # One product over all T * batch rows for each weight gradient.
     d_w_x = jnp.einsum("tbf,tbg->fg", xs, dz)
