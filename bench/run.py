@@ -33,6 +33,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+import finlstm  # noqa: F401  (before JAX starts: sets the XLA flag in finlstm/__init__.py)
+
 WINDOW, HIDDEN, DENSE = 60, (128, 64), 25
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -63,11 +65,11 @@ def matmul_peak_gflops(n: int = 2048, repeats: int = 10) -> float:
 # ---- implementations: each returns (step(x, y) -> None, forward(x) -> None) ------------------
 
 
-def make_finlstm(features: int, batch: int):
+def make_finlstm(features: int, batch: int, fast: bool = True):
     from finlstm.lstm import ModelConfig, StackedLSTM
     from finlstm.train import LOSSES, TrainConfig, init_params, make_optimizer, make_train_step
 
-    model = StackedLSTM(ModelConfig())
+    model = StackedLSTM(ModelConfig(fast=fast))
     config = TrainConfig()
     optimizer = make_optimizer(config)
     step = jax.jit(make_train_step(model, optimizer, LOSSES["mse"]), donate_argnums=0)
@@ -83,6 +85,11 @@ def make_finlstm(features: int, batch: int):
         forward(state[0][0], x).block_until_ready()
 
     return train, infer
+
+
+def make_finlstm_autodiff(features: int, batch: int):
+    """finlstm's reference layer (`lstm_layer`, differentiated by JAX): the before picture."""
+    return make_finlstm(features, batch, fast=False)
 
 
 def make_flax_rnn(features: int, batch: int):
@@ -192,6 +199,7 @@ def make_keras(features: int, batch: int):
 
 IMPLEMENTATIONS = {
     "finlstm": (make_finlstm, "jax"),
+    "finlstm, autodiff": (make_finlstm_autodiff, "jax"),
     "flax nn.RNN": (make_flax_rnn, "jax"),
     "pytorch nn.LSTM": (make_torch, "torch"),
     "keras 3 (jax)": (make_keras, "numpy"),
@@ -260,10 +268,60 @@ def bench_shape(impls: dict, features: int, batch: int, steps: int) -> dict:
     return rows
 
 
+def bench_many_models(n_models: int, features: int, batch: int, steps: int) -> dict:
+    """n models (different seeds, the same batch) trained in one `jax.vmap`-ed, jitted step,
+    against one model's step: the cost of n at once in units of one."""
+    from finlstm.lstm import ModelConfig, StackedLSTM
+    from finlstm.train import LOSSES, TrainConfig, init_params, make_optimizer, make_train_step
+
+    model = StackedLSTM(ModelConfig())
+    optimizer = make_optimizer(TrainConfig())
+    step = make_train_step(model, optimizer, LOSSES["mse"])
+    x, y = _data("jax", batch, features)
+
+    def state_for(seed):
+        params = init_params(model, jax.random.key(seed), x)
+        return params, optimizer.init(params), jax.random.key(seed + 1000)
+
+    one = jax.jit(step, donate_argnums=0)
+    many = jax.jit(jax.vmap(step, in_axes=(0, None)), donate_argnums=0)
+    states = {
+        "one": [state_for(0)],
+        "many": [jax.vmap(state_for)(jnp.arange(n_models))],
+    }
+    fns = {"one": one, "many": many}
+    times = {"one": [], "many": []}
+    for name in fns:  # compile and warm up
+        for _ in range(2):
+            states[name][0], loss = fns[name](states[name][0], (x, y))
+            loss.block_until_ready()
+    for _ in range(steps):  # interleaved
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            states[name][0], loss = fn(states[name][0], (x, y))
+            loss.block_until_ready()
+            times[name].append(time.perf_counter() - start)
+    one_ms = 1e3 * statistics.median(times["one"])
+    many_ms = 1e3 * statistics.median(times["many"])
+    return {
+        "models": n_models,
+        "features": features,
+        "batch": batch,
+        "one_model_step_ms": one_ms,
+        "all_models_step_ms": many_ms,
+        "sequential_step_ms": n_models * one_ms,
+        "cost_in_single_models": many_ms / one_ms,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmark the course model's train step.")
     parser.add_argument("--steps", type=int, default=30, help="timed steps per implementation")
     parser.add_argument("--quick", action="store_true", help="batch 64, 5 features only")
+    parser.add_argument("--models", type=int, default=16, help="models trained at once (vmap)")
+    parser.add_argument(
+        "--skip-course", action="store_true", help="do not time the course's build (~5 min)"
+    )
     args = parser.parse_args()
     impls = available()
     peak = matmul_peak_gflops()
@@ -291,13 +349,19 @@ def main() -> None:
         "torch_threads": torch_threads,
         "matmul_peak_gflops": peak,
     }
+    many = bench_many_models(args.models, 5, 64, max(args.steps // 3, 5))
     pick = {(r["implementation"], r["features"], r["batch"]): r["step_ms"] for r in results}
     summary = {
         "machine": machine,
         "ratio_torch_over_finlstm": pick.get(("pytorch nn.LSTM", 5, 64), float("nan"))
         / pick[("finlstm", 5, 64)],
         "results": results,
+        "many_models": many,
     }
+    if not args.skip_course:
+        from course import time_course  # bench/course.py
+
+        summary["course"] = time_course()
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(summary, indent=2))
     print(f"machine: {machine}")
@@ -313,6 +377,18 @@ def main() -> None:
         )
     ratio = summary["ratio_torch_over_finlstm"]
     print(f"ratio_torch_over_finlstm (batch 64, 5 features): {ratio:.2f}")
+    print(
+        f"{many['models']} models in one vmap-ed step: {many['all_models_step_ms']:.0f} ms, "
+        f"{many['cost_in_single_models']:.1f}x one model's {many['one_model_step_ms']:.1f} ms "
+        f"(one after another: {many['sequential_step_ms']:.0f} ms)"
+    )
+    if "course" in summary:
+        course = summary["course"]
+        print(
+            f"course: every lesson executed in {course['lessons_cold_s']:.0f} s; unchanged "
+            f"rebuild {course['rebuild_unchanged_s']:.1f} s "
+            f"({course['lessons_executed_in_rebuild']} lessons re-executed)"
+        )
     (RESULTS / "latest.md").write_text(markdown_table(summary))
     print(f"written: {RESULTS / 'latest.json'} and latest.md (included by docs/performance.md)")
 
@@ -338,12 +414,35 @@ def markdown_table(summary: dict) -> str:
             f"| {r['forward_windows_per_s']:.0f} | {r['gflops']:.1f} "
             f"| {100 * r['share_of_peak']:.0f}% |"
         )
+    many = summary["many_models"]
     lines += [
         "",
         f"PyTorch's step time over finlstm's at batch 64, 5 features: "
         f"**{summary['ratio_torch_over_finlstm']:.2f}**.",
         "",
+        f"**{many['models']} models at once** (batch {many['batch']}, {many['features']} "
+        f"features, different seeds, one `jax.vmap`-ed step): {many['all_models_step_ms']:.0f} "
+        f"ms per step, **{many['cost_in_single_models']:.1f}x** one model's "
+        f"{many['one_model_step_ms']:.1f} ms; one after another they would take "
+        f"{many['sequential_step_ms']:.0f} ms.",
+        "",
     ]
+    if "course" in summary:
+        course = summary["course"]
+        lines += [
+            "| the whole course | seconds |",
+            "|---|---:|",
+            f"| every lesson executed from scratch ({len(course['lessons'])} lessons) "
+            f"| {course['lessons_cold_s']:.0f} |",
+            *(
+                f"| &nbsp;&nbsp;{name} | {seconds:.0f} |"
+                for name, seconds in course["lessons"].items()
+            ),
+            f"| `mkdocs build --strict` with nothing changed "
+            f"({course['lessons_executed_in_rebuild']} lessons re-executed) "
+            f"| {course['rebuild_unchanged_s']:.1f} |",
+            "",
+        ]
     return "\n".join(lines)
 
 

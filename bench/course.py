@@ -1,0 +1,58 @@
+"""How long the whole course takes to build: every lesson executed from scratch, then a
+rebuild of the site with nothing changed (every lesson from the cache).
+
+    python bench/course.py        (also run by `make bench`; bench/run.py --skip-course skips it)
+
+Runs the same commands a reader runs (`docs/hooks/lessons.py --force`, `mkdocs build
+--strict`) in subprocesses, so that the timings include starting Python and the kernels.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _timed(command: list[str]) -> tuple[float, str]:
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"error: {' '.join(command)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return elapsed, done.stdout + done.stderr
+
+
+def lesson_times(log: str) -> dict[str, float]:
+    """Seconds per executed lesson, from the executor's "lessons: NAME.py done in S s" lines."""
+    return {
+        name: float(seconds)
+        for name, seconds in re.findall(r"lessons: (\S+)\.py done in ([\d.]+) s", log)
+    }
+
+
+def time_course() -> dict:
+    """Seconds for: executing every lesson (cold, --force), and `mkdocs build --strict` with
+    every lesson cached. Also the time of each lesson, from the executor's log."""
+    cold_s, log = _timed([str(BIN / "python"), "docs/hooks/lessons.py", "--force"])
+    lessons = lesson_times(log)
+    with tempfile.TemporaryDirectory() as site:
+        rebuild_s, log = _timed([str(BIN / "mkdocs"), "build", "--strict", "-d", site])
+    executed_again = re.findall(r"lessons: executing (\S+)", log)
+    return {
+        "lessons_cold_s": cold_s,
+        "lessons": lessons,
+        "rebuild_unchanged_s": rebuild_s,
+        "lessons_executed_in_rebuild": len(executed_again),
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(time_course(), indent=2))

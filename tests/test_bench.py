@@ -1,0 +1,93 @@
+"""The benchmark's reporting (bench/): the table the "How fast is it?" page includes, and the
+parsing of the course timings. The timings themselves are measured by `make bench`, never
+by the tests."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def load(name: str):
+    sys.path.insert(0, str(BENCH))
+    try:
+        spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def row(name, step_ms):
+    return {
+        "implementation": name,
+        "features": 5,
+        "batch": 64,
+        "step_ms": step_ms,
+        "step_ratio_to_finlstm": step_ms / 20.0,
+        "compile_s": 1.5,
+        "forward_windows_per_s": 1000.0,
+        "gflops": 100.0,
+        "share_of_peak": 0.2,
+    }
+
+
+@pytest.fixture
+def summary():
+    return {
+        "machine": {
+            "cores": 2,
+            "cpu": "x86_64",
+            "jax": "0.0",
+            "jax_backend": "cpu",
+            "torch_threads": 2,
+            "matmul_peak_gflops": 500.0,
+        },
+        "ratio_torch_over_finlstm": 0.75,
+        "results": [row("finlstm", 20.0), row("pytorch nn.LSTM", 15.0)],
+        "many_models": {
+            "models": 16,
+            "features": 5,
+            "batch": 64,
+            "one_model_step_ms": 20.0,
+            "all_models_step_ms": 300.0,
+            "sequential_step_ms": 320.0,
+            "cost_in_single_models": 15.0,
+        },
+        "course": {
+            "lessons_cold_s": 240.0,
+            "lessons": {"m1_vanishing_gradient": 65.0, "m2_inside_the_cell": 18.0},
+            "rebuild_unchanged_s": 3.7,
+            "lessons_executed_in_rebuild": 0,
+        },
+    }
+
+
+def test_table_has_a_row_per_measurement_and_the_summaries(summary):
+    table = load("run").markdown_table(summary)
+    rows = [line for line in table.splitlines() if line.startswith("| finlstm")]
+    assert len(rows) == 1 and "| 20.0 | 1.00 |" in rows[0]
+    assert "| pytorch nn.LSTM | 5 | 64 | 15.0 | 0.75 |" in table
+    assert "**0.75**" in table
+    assert "**16 models at once**" in table and "**15.0x**" in table
+    assert "| every lesson executed from scratch (2 lessons) | 240 |" in table
+    assert "(0 lessons re-executed) | 3.7 |" in table
+
+
+def test_table_without_the_course_timing(summary):
+    del summary["course"]
+    assert "the whole course" not in load("run").markdown_table(summary)
+
+
+def test_lesson_times_are_read_from_the_executor_log():
+    log = (
+        "lessons: executing m1_vanishing_gradient.py ...\n"
+        "[IPKernelApp] WARNING | Kernel is running over TCP\n"
+        "lessons: m1_vanishing_gradient.py done in 64.9 s\n"
+        "lessons: m4_backtest.py done in 8.0 s\n"
+    )
+    assert load("course").lesson_times(log) == {"m1_vanishing_gradient": 64.9, "m4_backtest": 8.0}
