@@ -89,6 +89,31 @@ def execute(source: Path):
         client.execute()
     except (CellExecutionError, CellTimeoutError) as error:
         raise LessonError(_describe_failure(source, notebook, error)) from None
+    return merge_streams(notebook)
+
+
+def merge_streams(notebook):
+    """Join consecutive stdout (or stderr) outputs of a cell into one.
+
+    How a cell's printed text is split into messages depends on timing inside the kernel
+    (a DataFrame and the newline after it can arrive apart), so without this two runs that
+    print the same text could store it differently.
+    """
+    for cell in notebook.cells:
+        merged = []
+        for output in cell.get("outputs", []):
+            previous = merged[-1] if merged else None
+            if (
+                output.get("output_type") == "stream"
+                and previous is not None
+                and previous.get("output_type") == "stream"
+                and previous.get("name") == output.get("name")
+            ):
+                previous["text"] += output["text"]
+            else:
+                merged.append(output)
+        if "outputs" in cell:
+            cell["outputs"] = merged
     return notebook
 
 

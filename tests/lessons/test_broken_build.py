@@ -36,3 +36,34 @@ def test_mkdocs_build_fails_naming_the_broken_lesson_cell_and_error(tmp_path):
     assert "NameError" in output and "undefined_name" in output
     assert "Traceback" not in output.split("m0_broken.py failed")[0][-2000:]
     assert not (tmp_path / "s" / "index.html").exists(), "nothing half-written"
+
+
+def test_printed_text_split_into_several_messages_is_stored_as_one():
+    """Two runs that print the same text must store the same outputs, however the kernel
+    happened to split the text into messages."""
+    import importlib.util
+
+    import nbformat
+
+    spec = importlib.util.spec_from_file_location("lessons_hook", ROOT / "docs/hooks/lessons.py")
+    from_lessons = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(from_lessons)
+    split = nbformat.v4.new_code_cell(
+        "print(table)",
+        outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text="a table\n"),
+            nbformat.v4.new_output("stream", name="stdout", text="\n"),
+            nbformat.v4.new_output("stream", name="stderr", text="a warning\n"),
+            nbformat.v4.new_output("stream", name="stdout", text="more\n"),
+        ],
+    )
+    whole = nbformat.v4.new_code_cell(
+        "print(table)",
+        outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text="a table\n\n"),
+            nbformat.v4.new_output("stream", name="stderr", text="a warning\n"),
+            nbformat.v4.new_output("stream", name="stdout", text="more\n"),
+        ],
+    )
+    merged = from_lessons.merge_streams(nbformat.v4.new_notebook(cells=[split]))
+    assert merged.cells[0].outputs == whole.outputs
