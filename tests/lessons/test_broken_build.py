@@ -48,22 +48,20 @@ def test_printed_text_split_into_several_messages_is_stored_as_one():
     spec = importlib.util.spec_from_file_location("lessons_hook", ROOT / "docs/hooks/lessons.py")
     from_lessons = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(from_lessons)
-    split = nbformat.v4.new_code_cell(
-        "print(table)",
-        outputs=[
-            nbformat.v4.new_output("stream", name="stdout", text="a table\n"),
-            nbformat.v4.new_output("stream", name="stdout", text="\n"),
-            nbformat.v4.new_output("stream", name="stderr", text="a warning\n"),
-            nbformat.v4.new_output("stream", name="stdout", text="more\n"),
-        ],
-    )
-    whole = nbformat.v4.new_code_cell(
-        "print(table)",
-        outputs=[
-            nbformat.v4.new_output("stream", name="stdout", text="a table\n\n"),
-            nbformat.v4.new_output("stream", name="stderr", text="a warning\n"),
-            nbformat.v4.new_output("stream", name="stdout", text="more\n"),
-        ],
-    )
-    merged = from_lessons.merge_streams(nbformat.v4.new_notebook(cells=[split]))
-    assert merged.cells[0].outputs == whole.outputs
+
+    def stream(name, text):
+        return nbformat.v4.new_output("stream", name=name, text=text)
+
+    split = [
+        stream("stdout", "a table\n"),
+        stream("stdout", "\n"),
+        stream("stderr", "a warning\n"),
+        stream("stdout", "more\n"),
+    ]
+    cell = nbformat.v4.new_code_cell("print(table)", outputs=split)
+    merged = from_lessons.merge_streams(nbformat.v4.new_notebook(cells=[cell]))
+    assert merged.cells[0].outputs == [
+        stream("stdout", "a table\n\n"),
+        stream("stderr", "a warning\n"),
+        stream("stdout", "more\n"),
+    ]
