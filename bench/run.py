@@ -3,9 +3,10 @@
     make bench            (or: python bench/run.py [--steps N] [--quick])
 
 The course model (LSTM 128 -> LSTM 64 -> Dense 25 -> Dense 1, dropout 0.2, MSE, Adam) on
-windows of 60 steps, float32, CPU. For each shape (features 1 and 5, batch 64 and 256) and
-each implementation it measures, interleaved (one step of each implementation in turn, so
-that machine noise hits all of them alike):
+windows of 60 steps, float32, on JAX's default backend: the CPU, or a GPU where CUDA-enabled
+`jax` is installed (PyTorch then runs on the same GPU, with cuDNN). For each shape (features
+1 and 5, batch 64 and 256) and each implementation it measures, interleaved (one step of
+each implementation in turn, so that machine noise hits all of them alike):
 
 * compile: time to the first train step (tracing + compilation + one step), seconds;
 * step: median steady-state time of a full train step (forward, backward, Adam), ms;
@@ -13,8 +14,9 @@ that machine noise hits all of them alike):
 * GFLOP/s of the train step (3x the forward matmul FLOPs) against the machine's measured
   float32 matmul peak.
 
-Writes bench/results/latest.json with `ratio_torch_over_finlstm` (PyTorch's step time over
-finlstm's, batch 64, 5 features: below 1 means PyTorch is faster). Never part of the tests.
+Writes bench/results/latest.json (or STEM.json with `--out STEM`) with
+`ratio_torch_over_finlstm` (PyTorch's step time over finlstm's, batch 64, 5 features: below 1
+means PyTorch is faster). Never part of the tests.
 """
 
 from __future__ import annotations
@@ -134,8 +136,18 @@ def make_flax_rnn(features: int, batch: int):
     return train, infer
 
 
+def torch_device() -> str:
+    """PyTorch runs where JAX runs: on the GPU (cuDNN's LSTM) when JAX found one."""
+    import torch
+
+    return "cuda" if jax.default_backend() == "gpu" and torch.cuda.is_available() else "cpu"
+
+
 def make_torch(features: int, batch: int):
     import torch
+
+    device = torch_device()
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
 
     class TorchModel(torch.nn.Module):
         def __init__(self):
@@ -152,7 +164,7 @@ def make_torch(features: int, batch: int):
             return self.head(self.dense(self.drop(h[:, -1])))
 
     torch.manual_seed(0)
-    model = TorchModel()
+    model = TorchModel().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 
     def train(x, y):
@@ -162,11 +174,13 @@ def make_torch(features: int, batch: int):
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
+        sync()  # GPU work is asynchronous: time it to the end
 
     def infer(x):
         model.eval()
         with torch.no_grad():
             model(x)
+        sync()
 
     return train, infer
 
@@ -215,7 +229,8 @@ def _data(kind: str, batch: int, features: int):
     if kind == "torch":
         import torch
 
-        return torch.from_numpy(x), torch.from_numpy(y)
+        device = torch_device()
+        return torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
     return x, y
 
 
@@ -322,6 +337,12 @@ def main() -> None:
     parser.add_argument(
         "--skip-course", action="store_true", help="do not time the course's build (~5 min)"
     )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=RESULTS / "latest",
+        help="where to write the results: STEM.json and STEM.md (default bench/results/latest)",
+    )
     args = parser.parse_args()
     impls = available()
     peak = matmul_peak_gflops()
@@ -338,14 +359,16 @@ def main() -> None:
     try:
         import torch
 
-        torch_threads = torch.get_num_threads()
+        torch_threads, torch_version = torch.get_num_threads(), torch.__version__
     except ImportError:
-        torch_threads = None
+        torch_threads = torch_version = None
     machine = {
         "cpu": platform.processor() or platform.machine(),
         "cores": os.cpu_count(),
         "jax": jax.__version__,
         "jax_backend": jax.default_backend(),
+        "device": jax.devices()[0].device_kind,
+        "torch": torch_version,
         "torch_threads": torch_threads,
         "matmul_peak_gflops": peak,
     }
@@ -362,8 +385,9 @@ def main() -> None:
         from course import time_course  # bench/course.py
 
         summary["course"] = time_course()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(summary, indent=2))
+    json_path, md_path = args.out.with_suffix(".json"), args.out.with_suffix(".md")
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(summary, indent=2))
     print(f"machine: {machine}")
     header = f"{'implementation':<18}{'feat':>5}{'batch':>6}{'step ms':>9}{'ratio':>7}"
     header += f"{'compile s':>10}{'fwd win/s':>11}{'GFLOP/s':>9}{'% peak':>8}"
@@ -389,16 +413,25 @@ def main() -> None:
             f"rebuild {course['rebuild_unchanged_s']:.1f} s "
             f"({course['lessons_executed_in_rebuild']} lessons re-executed)"
         )
-    (RESULTS / "latest.md").write_text(markdown_table(summary))
-    print(f"written: {RESULTS / 'latest.json'} and latest.md (included by docs/performance.md)")
+    md_path.write_text(markdown_table(summary))
+    print(f"written: {json_path} and {md_path} (docs/performance.md includes bench/results/*.md)")
 
 
 def markdown_table(summary: dict) -> str:
     """The results as the Markdown table the site's "How fast is it?" page includes."""
     m = summary["machine"]
+    if m["jax_backend"] == "gpu":
+        where = (
+            f"on one {m['device']} GPU, JAX {m['jax']}, PyTorch {m['torch']} with cuDNN "
+            f"(host: {m['cores']} CPU cores)"
+        )
+    else:
+        where = (
+            f"on {m['cores']} CPU cores ({m['cpu']}), JAX {m['jax']} on cpu, PyTorch threads "
+            f"{m['torch_threads']}"
+        )
     lines = [
-        f"Measured by `make bench` on {m['cores']} CPU cores ({m['cpu']}), JAX {m['jax']} "
-        f"on {m['jax_backend']}, PyTorch threads {m['torch_threads']}; float32 matmul peak "
+        f"Measured by `make bench` {where}; float32 matmul peak "
         f"{m['matmul_peak_gflops']:.0f} GFLOP/s. Step: median of a full train step "
         "(forward, backward, Adam); ratio: step time over finlstm's (below 1 is faster than "
         "finlstm).",

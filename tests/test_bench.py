@@ -91,3 +91,32 @@ def test_lesson_times_are_read_from_the_executor_log():
         "lessons: m4_backtest.py done in 8.0 s\n"
     )
     assert load("course").lesson_times(log) == {"m1_vanishing_gradient": 64.9, "m4_backtest": 8.0}
+
+
+def test_table_names_the_gpu_and_pytorch_version_for_a_gpu_run(summary):
+    summary["machine"].update(jax_backend="gpu", device="NVIDIA H200", torch="2.11.0+cu130")
+    table = load("run").markdown_table(summary)
+    assert "on one NVIDIA H200 GPU, JAX 0.0, PyTorch 2.11.0+cu130 with cuDNN" in table
+    assert "CPU cores (x86_64)" not in table
+
+
+def test_lessons_as_scripts_reports_status_and_backend(tmp_path):
+    runner = load("lessons_as_scripts")
+    good = tmp_path / "good.py"
+    good.write_text("import jax.numpy as jnp\nprint('sum', float(jnp.ones(3).sum()))\n")
+    bad = tmp_path / "bad.py"
+    bad.write_text("raise ValueError('lesson broke in cell 2')\n")
+    ok = runner.run_lesson(good, timeout_s=120)
+    assert ok["status"] == 0 and "sum 3.0" in ok["output"]
+    assert ok["backend"].split()[0] in {"cpu", "gpu", "tpu"}
+    broken = runner.run_lesson(bad, timeout_s=120)
+    assert broken["status"] != 0 and broken["backend"] is None
+    assert "lesson broke in cell 2" in broken["output"]
+
+
+def test_lessons_as_scripts_names_a_missing_lesson():
+    runner = load("lessons_as_scripts")
+    assert [p.stem for p in runner.lesson_files(["m2_inside_the_cell"])] == ["m2_inside_the_cell"]
+    assert "_template" not in [p.stem for p in runner.lesson_files([])]
+    with pytest.raises(SystemExit, match=r"no such lesson: lessons_src/m9_nothing\.py"):
+        runner.lesson_files(["m9_nothing"])
