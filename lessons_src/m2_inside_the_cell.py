@@ -32,9 +32,13 @@ import numpy as np
 
 from finlstm import lstm, plots
 
-key = jax.random.key(
-    0
-)  # the lesson's one source of randomness, split explicitly below
+# The lesson compares numbers to six digits, so it asks for full float32 matrix
+# products. A CPU computes them anyway; on a GPU, JAX otherwise multiplies float32
+# matrices in TensorFloat-32 (about three significant digits) and the checks would fail.
+jax.config.update("jax_default_matmul_precision", "highest")
+
+# The lesson's one source of randomness, split explicitly below.
+key = jax.random.key(0)
 print("JAX", jax.__version__, "on", jax.devices()[0].platform.upper())
 
 # %% [markdown]

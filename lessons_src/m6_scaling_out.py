@@ -25,11 +25,14 @@
 #
 # This machine has no 8 accelerators, so the lesson asks XLA to present the
 # CPU as 8 devices. That has to happen before JAX starts, hence the first cell.
+# It also keeps JAX on the CPU where a GPU is installed, so that the 8 devices
+# exist on every machine and you get the numbers on this page.
 
 # %%
 import os
 
 os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=8"
+os.environ["JAX_PLATFORMS"] = "cpu"
 
 import jax
 import numpy as np
