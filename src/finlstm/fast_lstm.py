@@ -9,9 +9,9 @@ arithmetic:
 1. **Memory.** Autodiff of the scan stores about a dozen intermediates of every step (each
    gate before and after its nonlinearity, tanh(c), ...) as (T, batch, H) stacks, and
    copies them between the forward and the backward loop. Here the forward loop keeps only
-   h_t and c_t; the backward loop recomputes the gates of step t from h_{t-1} and x_t. That
-   is one more matrix product per step, but it does not wait for the gradient of step t+1,
-   so it runs beside the sequential chain instead of on it.
+   h_t and c_{t-1}; the backward pass recomputes the gates from them. The expensive part of
+   that, h_{t-1} W_h for every step, waits for nothing in the backward loop: all the h_{t-1}
+   are known when it starts, so it is one product over T * batch rows before the loop.
 2. **Small products.** Autodiff accumulates dW_h += h_{t-1}^T dz_t inside the backward loop:
    60 small products and 60 additions. Here the loop only stacks dz_t; the weight gradients
    are summed after it in one product each, with T * batch rows.
@@ -29,12 +29,9 @@ import jax.numpy as jnp
 Array = jax.Array
 
 
-def _gates(w_x: Array, w_h: Array, b: Array, h: Array, x: Array):
-    """The four gates of one step, each (batch, H): i, f, o = sigmoid, g = tanh.
-
-    h: (batch, H) previous hidden state; x: (batch, features) this step's input.
-    """
-    z = x @ w_x + h @ w_h + b
+def _gates(z: Array):
+    """The four gates of one step from their pre-activations z = x W_x + h W_h + b,
+    (batch, 4H): i, f, o = sigmoid, g = tanh, each (batch, H)."""
     z_i, z_f, z_g, z_o = jnp.split(z, 4, axis=-1)
     return jax.nn.sigmoid(z_i), jax.nn.sigmoid(z_f), jnp.tanh(z_g), jax.nn.sigmoid(z_o)
 
@@ -46,7 +43,7 @@ def _scan_forward(w_x, w_h, b, xs, h0, c0, keep_cells: bool):
 
     def step(carry, x):
         h, c_before = carry
-        i, f, g, o = _gates(w_x, w_h, b, h, x)
+        i, f, g, o = _gates(x @ w_x + h @ w_h + b)
         c = f * c_before + i * g
         h = o * jnp.tanh(c)
         return (h, c), ((h, c_before) if keep_cells else h)
@@ -82,11 +79,12 @@ def _lstm_scan_bwd(saved, cotangents):
     w_x, w_h, b, xs, h0, hs, c_prev = saved
     d_hs, d_c_last = cotangents  # (T, batch, H), (batch, H)
     h_prev = jnp.concatenate([h0[None], hs[:-1]])  # h_{t-1} for every t
+    h_prev_w_h = h_prev @ w_h  # (T, batch, 4H): the recomputed gates' largest part, at once
 
     def step(carry, inputs):
         dh_next, dc_next = carry  # gradient reaching h_t and c_t from step t+1
-        d_h, x, h_before, c_before = inputs
-        i, f, g, o = _gates(w_x, w_h, b, h_before, x)  # recomputed, off the chain
+        d_h, x, h_w_h, c_before = inputs
+        i, f, g, o = _gates(x @ w_x + h_w_h + b)  # recomputed, off the chain
         tanh_c = jnp.tanh(f * c_before + i * g)
         dh = d_h + dh_next
         dc = dc_next + dh * o * (1.0 - tanh_c**2)
@@ -102,13 +100,22 @@ def _lstm_scan_bwd(saved, cotangents):
         return (dz @ w_h.T, dc * f), dz
 
     (dh0, dc0), dz = jax.lax.scan(
-        step, (jnp.zeros_like(h0), d_c_last), (d_hs, xs, h_prev, c_prev), reverse=True
+        step, (jnp.zeros_like(h0), d_c_last), (d_hs, xs, h_prev_w_h, c_prev), reverse=True
     )
-    # One product over all T * batch rows for each weight gradient.
-    d_w_x = jnp.einsum("tbf,tbg->fg", xs, dz)
-    d_w_h = jnp.einsum("tbh,tbg->hg", h_prev, dz)
-    d_xs = jnp.einsum("tbg,fg->tbf", dz, w_x)
+    d_w_x = _sum_over_steps(xs, dz)
+    d_w_h = _sum_over_steps(h_prev, dz)
+    d_xs = dz @ w_x.T
     return d_w_x, d_w_h, jnp.sum(dz, axis=(0, 1)), d_xs, dh0, dc0
+
+
+def _sum_over_steps(a: Array, b: Array) -> Array:
+    """sum over t of a_t^T b_t, for a: (T, batch, m) and b: (T, batch, n) -> (m, n).
+
+    One matrix product over all T * batch rows. Written as a reshape and `@`, not as
+    `einsum("tbm,tbn->mn")`: XLA's CPU backend ran that two-axis contraction 2.6x slower
+    (batch 256: 17.6 against 6.7 ms).
+    """
+    return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
 
 
 lstm_scan.defvjp(_lstm_scan_fwd, _lstm_scan_bwd)
