@@ -49,9 +49,12 @@ def test_outputs_equal_the_reference_layer():
     np.testing.assert_allclose(c, c_ref, atol=1e-6)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_gradients_equal_autodiff_of_the_reference_layer(seed):
-    params, xs, carry, w_hs, w_final = random_problem(jax.random.key(seed))
+@pytest.mark.parametrize(
+    ("seed", "features"),
+    [(0, 2), (1, 2), (2, 2), (3, 1)],  # one feature: the layer pads it to two internally
+)
+def test_gradients_equal_autodiff_of_the_reference_layer(seed, features):
+    params, xs, carry, w_hs, w_final = random_problem(jax.random.key(seed), features=features)
     grad = jax.grad(scalar_of(lstm_layer_fast, w_hs, w_final), argnums=(0, 1, 2))
     grad_ref = jax.grad(scalar_of(lstm_layer, w_hs, w_final), argnums=(0, 1, 2))
     ours, ref = grad(params, xs, carry), grad_ref(params, xs, carry)
