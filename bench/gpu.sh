@@ -5,7 +5,10 @@
 #   OUT=results-folder bash bench/gpu.sh
 #
 # Wheels in .whl/ (arch for the bundled data, IPython for the lessons' display calls) are
-# installed into /tmp/site first when the folder exists. Writes OUT/gpu.json, OUT/gpu.md
+# installed into /tmp/site first when the folder exists (on a machine with pip access:
+#   pip download --no-deps --only-binary=:all: --python-version 3.12 -d .whl \
+#       arch==8.0.0 ipython==9.18.1 <its dependencies from requirements/lock.txt>
+# ). Writes OUT/gpu.json, OUT/gpu.md
 # (the benchmark), OUT/lessons.json and OUT/lessons.log (every lesson run as a script).
 set -uo pipefail
 cd "$(dirname "$0")/.."
