@@ -13,6 +13,7 @@ the last digits, since a GPU sums in a different order.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -21,7 +22,17 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LESSONS = ROOT / "lessons_src"
+
+
+def _site_lessons_hook():
+    """docs/hooks/lessons.py, for its list of lessons (it imports only the standard library)."""
+    spec = importlib.util.spec_from_file_location("lessons_hook", ROOT / "docs/hooks/lessons.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+HOOK = _site_lessons_hook()
 
 # Runs the lesson as __main__, then reports the backend its JAX computations used.
 RUNNER = (
@@ -33,8 +44,8 @@ RUNNER = (
 def lesson_files(names: list[str]) -> list[Path]:
     """The lessons to run: the given names (with or without .py), or every lesson."""
     if not names:
-        return sorted(p for p in LESSONS.glob("*.py") if not p.name.startswith("_"))
-    files = [LESSONS / (name if name.endswith(".py") else f"{name}.py") for name in names]
+        return HOOK.lesson_sources()
+    files = [HOOK.SOURCES / (name if name.endswith(".py") else f"{name}.py") for name in names]
     missing = [str(f.relative_to(ROOT)) for f in files if not f.exists()]
     if missing:
         sys.exit(f"error: no such lesson: {', '.join(missing)}")
