@@ -5,8 +5,10 @@
 The course model (LSTM 128 -> LSTM 64 -> Dense 25 -> Dense 1, dropout 0.2, MSE, Adam) on
 windows of 60 steps, float32, on JAX's default backend: the CPU, or a GPU where CUDA-enabled
 `jax` is installed (PyTorch then runs on the same GPU, with cuDNN). For each shape (features
-1 and 5, batch 64 and 256) and each implementation it measures, interleaved (one step of
-each implementation in turn, so that machine noise hits all of them alike):
+1 and 5, batch 64 and 256) and each implementation it measures, interleaved (a round of
+ROUND consecutive steps of each implementation in turn, so that machine noise hits all of
+them alike; the first step of a round is not timed, because it pays for the switch from
+another implementation, such as waking its threads):
 
 * compile: time to the first train step (tracing + compilation + one step), seconds;
 * step: median steady-state time of a full train step (forward, backward, Adam), ms;
@@ -22,6 +24,7 @@ means PyTorch is faster). Never part of the tests.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -38,6 +41,7 @@ import numpy as np
 import finlstm  # noqa: F401  (before JAX starts: sets the XLA flag in finlstm/__init__.py)
 
 WINDOW, HIDDEN, DENSE = 60, (128, 64), 25
+ROUND = 4  # consecutive steps of one implementation; the first one is not timed
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -67,17 +71,31 @@ def matmul_peak_gflops(n: int = 2048, repeats: int = 10) -> float:
 # ---- implementations: each returns (step(x, y) -> None, forward(x) -> None) ------------------
 
 
-def make_finlstm(features: int, batch: int, fast: bool = True):
+def make_finlstm(features: int, batch: int, fast: bool = True, split: bool = True):
+    """The course model in finlstm. split: each batch shared by the XLA devices (one per
+    CPU core), as `finlstm.train.fit` does (`jit_train_step`); otherwise one device."""
     from finlstm.lstm import ModelConfig, StackedLSTM
-    from finlstm.train import LOSSES, TrainConfig, init_params, make_optimizer, make_train_step
+    from finlstm.train import (
+        LOSSES,
+        TrainConfig,
+        init_params,
+        jit_forward,
+        jit_train_step,
+        make_optimizer,
+        make_train_step,
+    )
 
     model = StackedLSTM(ModelConfig(fast=fast))
     config = TrainConfig()
     optimizer = make_optimizer(config)
-    step = jax.jit(make_train_step(model, optimizer, LOSSES["mse"]), donate_argnums=0)
+    if split:
+        step = jit_train_step(model, optimizer, LOSSES["mse"], batch)
+        forward = jit_forward(model, 1024)
+    else:
+        step = jax.jit(make_train_step(model, optimizer, LOSSES["mse"]), donate_argnums=0)
+        forward = jax.jit(lambda p, x: model.apply({"params": p}, x))
     params = init_params(model, jax.random.key(0), jnp.zeros((1, WINDOW, features)))
     state = [(params, optimizer.init(params), jax.random.key(1))]
-    forward = jax.jit(lambda p, x: model.apply({"params": p}, x))
 
     def train(x, y):
         state[0], loss = step(state[0], (x, y))
@@ -89,8 +107,20 @@ def make_finlstm(features: int, batch: int, fast: bool = True):
     return train, infer
 
 
+def make_finlstm_one_device(features: int, batch: int):
+    """finlstm's layer on one XLA device: what the batch split adds."""
+    return make_finlstm(features, batch, split=False)
+
+
 def make_finlstm_autodiff(features: int, batch: int):
-    """finlstm's reference layer (`lstm_layer`, differentiated by JAX): the before picture."""
+    """finlstm's reference layer (`lstm_layer`, differentiated by JAX) on one device: the
+    before picture."""
+    return make_finlstm(features, batch, fast=False, split=False)
+
+
+def make_finlstm_autodiff_split(features: int, batch: int):
+    """The reference layer with the batch split: autodiff adds to the weight gradients at
+    every step of the backward loop, so the devices add up their shares at every step."""
     return make_finlstm(features, batch, fast=False)
 
 
@@ -213,7 +243,9 @@ def make_keras(features: int, batch: int):
 
 IMPLEMENTATIONS = {
     "finlstm": (make_finlstm, "jax"),
+    "finlstm, one device": (make_finlstm_one_device, "jax"),
     "finlstm, autodiff": (make_finlstm_autodiff, "jax"),
+    "finlstm, autodiff, split": (make_finlstm_autodiff_split, "jax"),
     "flax nn.RNN": (make_flax_rnn, "jax"),
     "pytorch nn.LSTM": (make_torch, "torch"),
     "keras 3 (jax)": (make_keras, "numpy"),
@@ -248,8 +280,22 @@ def available() -> dict:
     return found
 
 
+def timed_rounds(steps: dict, n: int) -> dict:
+    """{name: step()} -> {name: n step times in seconds}, in rounds of ROUND consecutive
+    steps of each in turn, the first step of each round untimed."""
+    times = {name: [] for name in steps}
+    while min(len(t) for t in times.values()) < n:
+        for name, step in steps.items():
+            step()  # the switch from the previous implementation
+            for _ in range(ROUND - 1):
+                start = time.perf_counter()
+                step()
+                times[name].append(time.perf_counter() - start)
+    return {name: t[:n] for name, t in times.items()}
+
+
 def bench_shape(impls: dict, features: int, batch: int, steps: int) -> dict:
-    built, compile_s, times = {}, {}, {name: [] for name in impls}
+    built, compile_s = {}, {}
     for name, (make, kind) in impls.items():
         train, infer = make(features, batch)
         x, y = _data(kind, batch, features)
@@ -258,11 +304,10 @@ def bench_shape(impls: dict, features: int, batch: int, steps: int) -> dict:
         compile_s[name] = time.perf_counter() - start
         train(x, y)  # one more warm-up step
         built[name] = (train, infer, x, y, kind)
-    for _ in range(steps):  # interleaved
-        for name, (train, _, x, y, _) in built.items():
-            start = time.perf_counter()
-            train(x, y)
-            times[name].append(time.perf_counter() - start)
+    times = timed_rounds(
+        {name: functools.partial(train, x, y) for name, (train, _, x, y, _) in built.items()},
+        steps,
+    )
     rows = {}
     flops = 3 * forward_flops(batch, features)
     for name, (_, infer, _, _, kind) in built.items():
@@ -284,44 +329,51 @@ def bench_shape(impls: dict, features: int, batch: int, steps: int) -> dict:
 
 
 def bench_many_models(n_models: int, features: int, batch: int, steps: int) -> dict:
-    """n models (different seeds, the same batch) trained in one `jax.vmap`-ed, jitted step,
-    against one model's step: the cost of n at once in units of one."""
+    """n models (different seeds, the same batch) trained in one `jax.vmap`-ed, jitted step
+    (`finlstm.parallel.sharded_train_step`, the models split over the devices), against one
+    model's step (`finlstm.train.jit_train_step`, its batch split over the devices): the
+    cost of n at once in units of one."""
+    import math
+
     from finlstm.lstm import ModelConfig, StackedLSTM
-    from finlstm.train import LOSSES, TrainConfig, init_params, make_optimizer, make_train_step
+    from finlstm.parallel import make_mesh, sharded_train_step
+    from finlstm.train import LOSSES, TrainConfig, init_params, jit_train_step, make_optimizer
 
     model = StackedLSTM(ModelConfig())
-    optimizer = make_optimizer(TrainConfig())
-    step = make_train_step(model, optimizer, LOSSES["mse"])
+    config = TrainConfig(batch_size=batch)
+    optimizer = make_optimizer(config)
     x, y = _data("jax", batch, features)
+    xs, ys = jnp.broadcast_to(x, (n_models, *x.shape)), jnp.broadcast_to(y, (n_models, *y.shape))
 
     def state_for(seed):
         params = init_params(model, jax.random.key(seed), x)
         return params, optimizer.init(params), jax.random.key(seed + 1000)
 
-    one = jax.jit(step, donate_argnums=0)
-    many = jax.jit(jax.vmap(step, in_axes=(0, None)), donate_argnums=0)
-    states = {
-        "one": [state_for(0)],
-        "many": [jax.vmap(state_for)(jnp.arange(n_models))],
-    }
-    fns = {"one": one, "many": many}
-    times = {"one": [], "many": []}
-    for name in fns:  # compile and warm up
-        for _ in range(2):
-            states[name][0], loss = fns[name](states[name][0], (x, y))
-            loss.block_until_ready()
-    for _ in range(steps):  # interleaved
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            states[name][0], loss = fn(states[name][0], (x, y))
-            loss.block_until_ready()
-            times[name].append(time.perf_counter() - start)
+    one_step = jit_train_step(model, optimizer, LOSSES["mse"], batch)
+    mesh = make_mesh(models=math.gcd(n_models, jax.device_count()), data=1)
+    many_step = sharded_train_step(model, config, mesh)
+    one, many = [state_for(0)], [jax.vmap(state_for)(jnp.arange(n_models))]
+
+    def one_model():
+        one[0], loss = one_step(one[0], (x, y))
+        loss.block_until_ready()
+
+    def all_models():
+        params, opt_state, keys, losses = many_step(*many[0], xs, ys)
+        many[0] = (params, opt_state, keys)
+        losses.block_until_ready()
+
+    for step in (one_model, all_models):  # compile and warm up
+        step()
+        step()
+    times = timed_rounds({"one": one_model, "many": all_models}, steps)
     one_ms = 1e3 * statistics.median(times["one"])
     many_ms = 1e3 * statistics.median(times["many"])
     return {
         "models": n_models,
         "features": features,
         "batch": batch,
+        "devices": mesh.size,
         "one_model_step_ms": one_ms,
         "all_models_step_ms": many_ms,
         "sequential_step_ms": n_models * one_ms,
@@ -367,6 +419,7 @@ def main() -> None:
         "cores": os.cpu_count(),
         "jax": jax.__version__,
         "jax_backend": jax.default_backend(),
+        "jax_devices": jax.local_device_count(),
         "device": jax.devices()[0].device_kind,
         "torch": torch_version,
         "torch_threads": torch_threads,
@@ -389,12 +442,12 @@ def main() -> None:
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(summary, indent=2))
     print(f"machine: {machine}")
-    header = f"{'implementation':<18}{'feat':>5}{'batch':>6}{'step ms':>9}{'ratio':>7}"
+    header = f"{'implementation':<26}{'feat':>5}{'batch':>6}{'step ms':>9}{'ratio':>7}"
     header += f"{'compile s':>10}{'fwd win/s':>11}{'GFLOP/s':>9}{'% peak':>8}"
     print(header)
     for r in results:
         print(
-            f"{r['implementation']:<18}{r['features']:>5}{r['batch']:>6}{r['step_ms']:>9.1f}"
+            f"{r['implementation']:<26}{r['features']:>5}{r['batch']:>6}{r['step_ms']:>9.1f}"
             f"{r['step_ratio_to_finlstm']:>7.2f}{r['compile_s']:>10.2f}"
             f"{r['forward_windows_per_s']:>11.0f}{r['gflops']:>9.1f}"
             f"{100 * r['share_of_peak']:>7.0f}%"
@@ -426,15 +479,19 @@ def markdown_table(summary: dict) -> str:
             f"(host: {m['cores']} CPU cores)"
         )
     else:
+        devices = m.get("jax_devices", 1)
         where = (
-            f"on {m['cores']} CPU cores ({m['cpu']}), JAX {m['jax']} on cpu, PyTorch threads "
-            f"{m['torch_threads']}"
+            f"on {m['cores']} CPU cores ({m['cpu']}), JAX {m['jax']} on cpu with {devices} "
+            f"XLA device{'s' if devices > 1 else ''}, PyTorch threads {m['torch_threads']}"
         )
     lines = [
         f"Measured by `make bench` {where}; float32 matmul peak "
         f"{m['matmul_peak_gflops']:.0f} GFLOP/s. Step: median of a full train step "
-        "(forward, backward, Adam); ratio: step time over finlstm's (below 1 is faster than "
-        "finlstm).",
+        "(forward, backward, Adam), in rounds of consecutive steps of each implementation in "
+        "turn; ratio: step time over finlstm's (below 1 is faster than finlstm). finlstm "
+        "splits each batch over the XLA devices (`finlstm.train.jit_train_step`, as `fit` "
+        'does); "one device" rows do not; Flax and Keras run on one device, as their own '
+        "code does.",
         "",
         "| implementation | features | batch | step (ms) | ratio | first step (s) "
         "| forward, batch 1024 (windows/s) | GFLOP/s | % of peak |",
@@ -454,7 +511,8 @@ def markdown_table(summary: dict) -> str:
         f"**{summary['ratio_torch_over_finlstm']:.2f}**.",
         "",
         f"**{many['models']} models at once** (batch {many['batch']}, {many['features']} "
-        f"features, different seeds, one `jax.vmap`-ed step): {many['all_models_step_ms']:.0f} "
+        f"features, different seeds, one `jax.vmap`-ed step, the models split over "
+        f"{many.get('devices', 1)} device(s)): {many['all_models_step_ms']:.0f} "
         f"ms per step, **{many['cost_in_single_models']:.1f}x** one model's "
         f"{many['one_model_step_ms']:.1f} ms; one after another they would take "
         f"{many['sequential_step_ms']:.0f} ms.",

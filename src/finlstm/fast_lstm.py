@@ -127,11 +127,13 @@ def _lstm_scan_bwd(saved, cotangents):
 def _sum_over_steps(a: Array, b: Array) -> Array:
     """sum over t of a_t^T b_t, for a: (T, batch, m) and b: (T, batch, n) -> (m, n).
 
-    One matrix product over all T * batch rows. Written as a reshape and `@`, not as
-    `einsum("tbm,tbn->mn")`: XLA's CPU backend ran that two-axis contraction 2.6x slower
-    (batch 256: 17.6 against 6.7 ms).
+    One product that contracts time and batch together, after the loop, instead of T small
+    ones inside it. (On one device, `a.reshape(-1, m).T @ b.reshape(-1, n)` ran about 6%
+    faster at batch 256; but when the batch is split over devices, that reshape merges a
+    split axis into an unsplit one, and XLA gathers the whole stacks onto every device.
+    The einsum stays a product of each device's own rows plus one sum across devices.)
     """
-    return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
+    return jnp.einsum("tbm,tbn->mn", a, b)
 
 
 lstm_scan.defvjp(_lstm_scan_fwd, _lstm_scan_bwd)

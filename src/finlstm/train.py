@@ -19,6 +19,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 
 Array = jax.Array
 
@@ -122,41 +124,97 @@ def make_train_step(model: nn.Module, optimizer, loss_fn) -> Callable:
     return step
 
 
-def make_train_epoch(model: nn.Module, optimizer, loss_fn, batch_size: int) -> Callable:
+def batch_mesh(batch_size: int) -> Mesh | None:
+    """The devices that share every batch of `batch_size` rows: a one-axis ("data") mesh
+    over the largest number of JAX's local devices that divides batch_size, or None when
+    that is a single device.
+
+    On a CPU, importing finlstm makes each core an XLA device, because XLA runs the steps
+    of a `lax.scan` on one core (see `finlstm/__init__.py`); a GPU machine has one device
+    and nothing is split. A split batch gives the same numbers as one device up to the
+    order of floating-point sums: dropout masks are drawn for the whole batch (JAX's
+    random bits do not depend on how an array is laid out over devices), each device
+    computes the gradient of its rows, and XLA adds the devices' shares (an all-reduce).
+    """
+    return _mesh_dividing(batch_size, "data")
+
+
+def _mesh_dividing(n: int, axis: str) -> Mesh | None:
+    """A one-axis mesh over the most local devices that divide n evenly; None for one."""
+    devices = jax.local_devices()
+    count = max(k for k in range(1, len(devices) + 1) if n % k == 0)
+    return None if count == 1 else Mesh(np.array(devices[:count]), (axis,))
+
+
+def jit_train_step(model: nn.Module, optimizer, loss_fn, batch_size: int) -> Callable:
+    """`make_train_step` jitted for batches of `batch_size` rows, each batch split over the
+    devices of `batch_mesh(batch_size)`; parameters and optimiser state are replicated on
+    them. The carry argument is donated (its buffers are reused for the result)."""
+    step = make_train_step(model, optimizer, loss_fn)
+    mesh = batch_mesh(batch_size)
+    if mesh is None:
+        return jax.jit(step, donate_argnums=0)
+    replicated, rows = NamedSharding(mesh, P()), NamedSharding(mesh, P("data"))
+    return jax.jit(
+        step, in_shardings=(replicated, rows), out_shardings=replicated, donate_argnums=0
+    )
+
+
+def make_train_epoch(
+    model: nn.Module, optimizer, loss_fn, batch_size: int, mesh: Mesh | None = None
+) -> Callable:
     """Build the jitted epoch: shuffle the training set, then one optimiser step per batch.
 
     The last partial batch is dropped (a different one each epoch, as the order is
-    shuffled), so every step has the same shape and compiles once.
+    shuffled), so every step has the same shape and compiles once. With a `mesh` (from
+    `batch_mesh`), every batch is split over its devices.
     """
     step = make_train_step(model, optimizer, loss_fn)
 
-    @jax.jit
     def train_epoch(params, opt_state, key, x, y):
         key, shuffle_key = jax.random.split(key)
         n_batches = x.shape[0] // batch_size
         order = jax.random.permutation(shuffle_key, x.shape[0])[: n_batches * batch_size]
         xb = x[order].reshape(n_batches, batch_size, *x.shape[1:])
         yb = y[order].reshape(n_batches, batch_size, *y.shape[1:])
+        if mesh is not None:  # (batches, rows, ...): each device gets its rows of each batch
+            rows = NamedSharding(mesh, P(None, "data"))
+            xb, yb = jax.lax.with_sharding_constraint((xb, yb), rows)
         (params, opt_state, key), losses = jax.lax.scan(step, (params, opt_state, key), (xb, yb))
         return params, opt_state, key, losses.mean()
 
-    return train_epoch
+    if mesh is None:
+        return jax.jit(train_epoch)
+    replicated = NamedSharding(mesh, P())
+    return jax.jit(train_epoch, in_shardings=replicated, out_shardings=replicated)
 
 
 @functools.lru_cache(maxsize=32)
-def _jitted_forward(model: nn.Module) -> Callable:
-    return jax.jit(lambda params, x: model.apply({"params": params}, x, train=False))
+def jit_forward(model: nn.Module, batch_size: int) -> Callable:
+    """The model's outputs with dropout off, (params, x (batch_size, time, features)) ->
+    (batch_size, outputs), jitted, with the rows split over the devices of
+    `batch_mesh(batch_size)`."""
+
+    def forward(params, x):
+        return model.apply({"params": params}, x, train=False)
+
+    mesh = batch_mesh(batch_size)
+    if mesh is None:
+        return jax.jit(forward)
+    rows = NamedSharding(mesh, P("data"))
+    return jax.jit(forward, in_shardings=(NamedSharding(mesh, P()), rows), out_shardings=rows)
 
 
 def predict(model: nn.Module, params: dict, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Model outputs for x: (samples, time, features) -> (samples, outputs), dropout off.
 
     Runs in fixed-size chunks, the last one padded, so any number of samples uses one
-    compiled program.
+    compiled program; each chunk is split over the devices of `batch_mesh`.
     """
-    forward = _jitted_forward(model)
     x = np.asarray(x, dtype=np.float32)
-    chunk = min(batch_size, len(x))
+    devices = len(jax.local_devices())
+    chunk = -(-min(batch_size, len(x)) // devices) * devices  # a multiple of the devices
+    forward = jit_forward(model, chunk)
     outputs = []
     for start in range(0, len(x), chunk):
         part = x[start : start + chunk]
@@ -220,7 +278,9 @@ def fit(
     params = init_params(model, init_key, x_train) if params is None else params
     optimizer = make_optimizer(config)
     opt_state = optimizer.init(params)
-    train_epoch = make_train_epoch(model, optimizer, LOSSES[config.loss], config.batch_size)
+    train_epoch = make_train_epoch(
+        model, optimizer, LOSSES[config.loss], config.batch_size, batch_mesh(config.batch_size)
+    )
     x_train_device, y_train_device = jnp.asarray(x_train), jnp.asarray(y_train)
 
     result = FitResult(params=params, history={"train_loss": [], "val_loss": []})
@@ -291,7 +351,7 @@ def train_many(
         (params, _), losses = jax.lax.scan(step, carry, jax.random.split(data_key, steps))
         return params, losses
 
-    return jax.jit(jax.vmap(train_one))(keys)
+    return _jit_over_models(jax.vmap(train_one), len(keys))(keys)
 
 
 def fit_many(
@@ -343,7 +403,7 @@ def fit_many(
 
     base = jax.random.key(config.seed)
     keys = jax.vmap(lambda k: jax.random.fold_in(base, k))(jnp.arange(len(x)))
-    params, losses = jax.jit(jax.vmap(train_one))(keys, jnp.asarray(x), jnp.asarray(y))
+    params, losses = _jit_over_models(jax.vmap(train_one), len(x))(keys, x, y)
     losses = np.asarray(losses)
     if not np.isfinite(losses).all():
         bad = int(np.flatnonzero(~np.isfinite(losses).all(axis=1))[0])
@@ -357,8 +417,20 @@ def predict_many(model: nn.Module, params: dict, x: np.ndarray) -> np.ndarray:
     params: stacked on a leading models axis (from `fit_many`); x: (models, samples, time,
     features) -> (models, samples, outputs).
     """
-    forward = jax.jit(jax.vmap(lambda p, xs: model.apply({"params": p}, xs, train=False)))
-    return np.asarray(forward(params, jnp.asarray(x, dtype=jnp.float32)))
+    forward = jax.vmap(lambda p, xs: model.apply({"params": p}, xs, train=False))
+    x = np.asarray(x, dtype=np.float32)
+    return np.asarray(_jit_over_models(forward, len(x))(params, x))
+
+
+def _jit_over_models(function: Callable, n_models: int) -> Callable:
+    """`jax.jit(function)` for a function whose every argument and result has a leading
+    models axis: the models are split over the devices of a mesh that divides n_models
+    (on a 2-core CPU, half of them on each core)."""
+    mesh = _mesh_dividing(n_models, "models")
+    if mesh is None:
+        return jax.jit(function)
+    models = NamedSharding(mesh, P("models"))
+    return jax.jit(function, in_shardings=models, out_shardings=models)
 
 
 def enable_compilation_cache(path: str | Path | None = None) -> Path:

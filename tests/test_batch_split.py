@@ -1,0 +1,102 @@
+"""finlstm.train splits every batch over the machine's devices (one per CPU core): the
+split must change no result beyond float rounding, and keep each device on its own rows.
+
+JAX fixes its device count when it starts, so the checks run in a fresh Python process
+with 4 CPU devices, whatever the machine has.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+CHECKS = textwrap.dedent(
+    """
+    import json
+    import jax
+    import numpy as np
+    import finlstm.train as T
+    from finlstm.lstm import ModelConfig, StackedLSTM
+
+    rng = np.random.default_rng(0)
+    series = np.sin(np.arange(300) / 4.0) + 0.05 * rng.standard_normal(300)
+    x = np.stack([series[i : i + 12] for i in range(280)])[..., None].astype(np.float32)
+    y = series[12:292].astype(np.float32)
+    model = StackedLSTM(ModelConfig(hidden_sizes=(16, 8), dense_size=4, dropout=0.2))
+    config = T.TrainConfig(epochs=3, batch_size=32, patience=3, progress=False)
+
+    split = T.fit(model, (x[:200], y[:200]), (x[200:], y[200:]), config)
+    split_devices = len(jax.tree.leaves(split.params)[0].sharding.device_set)
+    split_outputs = T.predict(model, split.params, x[:37])  # 37: padded to 40 rows
+
+    batch_mesh = T.batch_mesh
+    T.batch_mesh = lambda batch_size: None  # everything on one device
+    T.jit_forward.cache_clear()
+    one = T.fit(model, (x[:200], y[:200]), (x[200:], y[200:]), config)
+    one_devices = len(jax.tree.leaves(one.params)[0].sharding.device_set)
+    one_outputs = T.predict(model, one.params, x[:37])
+    T.batch_mesh = batch_mesh
+
+    optimizer = T.make_optimizer(config)
+    step = T.jit_train_step(model, optimizer, T.LOSSES["mse"], 32)
+    params = T.init_params(model, jax.random.key(0), x)
+    carry = (params, optimizer.init(params), jax.random.key(1))
+    compiled = step.lower(carry, (x[:32], y[:32])).compile().as_text()
+
+    def mesh_size(batch_size):
+        mesh = T.batch_mesh(batch_size)
+        return 1 if mesh is None else mesh.size
+
+    print(json.dumps({
+        "devices": jax.local_device_count(),
+        "mesh_sizes": {n: mesh_size(n) for n in (64, 6, 7, 1)},
+        "split_devices": split_devices,
+        "one_devices": one_devices,
+        "losses": [split.history["train_loss"], one.history["train_loss"]],
+        "val_losses": [split.history["val_loss"], one.history["val_loss"]],
+        "outputs_differ_by": float(np.max(np.abs(split_outputs - one_outputs))),
+        "outputs_shape": list(split_outputs.shape),
+        "all_gathers": compiled.count("all-gather("),
+        "all_reduces": compiled.count("all-reduce("),
+    }))
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def four_devices() -> dict:
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+    result = subprocess.run(
+        [sys.executable, "-c", CHECKS], capture_output=True, text=True, env=env, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_batch_goes_to_the_most_devices_that_divide_it(four_devices):
+    assert four_devices["devices"] == 4
+    assert four_devices["mesh_sizes"] == {"64": 4, "6": 3, "7": 1, "1": 1}
+
+
+def test_fit_splits_batches_and_trains_as_one_device_does(four_devices):
+    assert four_devices["split_devices"] == 4  # the parameters live on every device
+    assert four_devices["one_devices"] == 1
+    split, one = four_devices["losses"]
+    assert split == pytest.approx(one, rel=1e-4)
+    split, one = four_devices["val_losses"]
+    assert split == pytest.approx(one, rel=1e-4)
+    assert four_devices["outputs_shape"] == [37, 1]
+    assert four_devices["outputs_differ_by"] < 1e-4
+
+
+def test_each_device_keeps_its_own_rows_through_the_train_step(four_devices):
+    # The weight gradients are sums over every row: one all-reduce adds the devices'
+    # shares. An all-gather would mean that some stack of rows (T, batch, ...) was
+    # copied whole onto every device, as a reshape that merges the split batch axis does.
+    assert four_devices["all_gathers"] == 0
+    assert four_devices["all_reduces"] >= 1
