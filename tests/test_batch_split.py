@@ -30,17 +30,31 @@ CHECKS = textwrap.dedent(
     model = StackedLSTM(ModelConfig(hidden_sizes=(16, 8), dense_size=4, dropout=0.2))
     config = T.TrainConfig(epochs=3, batch_size=32, patience=3, progress=False)
 
-    split = T.fit(model, (x[:200], y[:200]), (x[200:], y[200:]), config)
-    split_devices = len(jax.tree.leaves(split.params)[0].sharding.device_set)
-    split_outputs = T.predict(model, split.params, x[:37])  # 37: padded to 40 rows
+    def devices_holding(params):
+        return len(jax.tree.leaves(params)[0].sharding.device_set)
 
-    batch_mesh = T.batch_mesh
+    def train_all():
+        result = T.fit(model, (x[:200], y[:200]), (x[200:], y[200:]), config)
+        folds = np.stack([x[k * 40 : k * 40 + 120] for k in range(4)])
+        targets = np.stack([y[k * 40 : k * 40 + 120] for k in range(4)])
+        many, many_losses = T.fit_many(model, folds, targets, config)
+        return (
+            result,
+            T.predict(model, result.params, x[:37]),  # 37: padded to 40 rows
+            devices_holding(many),
+            many_losses,
+        )
+
+    split, split_outputs, split_many_devices, split_many_losses = train_all()
+    split_devices = devices_holding(split.params)
+    batch_mesh, mesh_dividing = T.batch_mesh, T._mesh_dividing
     T.batch_mesh = lambda batch_size: None  # everything on one device
+    T._mesh_dividing = lambda n, axis: None
     T.jit_forward.cache_clear()
-    one = T.fit(model, (x[:200], y[:200]), (x[200:], y[200:]), config)
-    one_devices = len(jax.tree.leaves(one.params)[0].sharding.device_set)
-    one_outputs = T.predict(model, one.params, x[:37])
-    T.batch_mesh = batch_mesh
+    T._train_epoch_for.cache_clear()
+    one, one_outputs, one_many_devices, one_many_losses = train_all()
+    one_devices = devices_holding(one.params)
+    T.batch_mesh, T._mesh_dividing = batch_mesh, mesh_dividing
 
     optimizer = T.make_optimizer(config)
     step = T.jit_train_step(model, optimizer, T.LOSSES["mse"], 32)
@@ -60,6 +74,8 @@ CHECKS = textwrap.dedent(
         "losses": [split.history["train_loss"], one.history["train_loss"]],
         "val_losses": [split.history["val_loss"], one.history["val_loss"]],
         "outputs_differ_by": float(np.max(np.abs(split_outputs - one_outputs))),
+        "many_devices": [split_many_devices, one_many_devices],
+        "many_losses_differ_by": float(np.max(np.abs(split_many_losses - one_many_losses))),
         "outputs_shape": list(split_outputs.shape),
         "all_gathers": compiled.count("all-gather("),
         "all_reduces": compiled.count("all-reduce("),
@@ -92,6 +108,11 @@ def test_fit_splits_batches_and_trains_as_one_device_does(four_devices):
     assert split == pytest.approx(one, rel=1e-4)
     assert four_devices["outputs_shape"] == [37, 1]
     assert four_devices["outputs_differ_by"] < 1e-4
+
+
+def test_fit_many_puts_a_quarter_of_the_models_on_each_device(four_devices):
+    assert four_devices["many_devices"] == [4, 1]
+    assert four_devices["many_losses_differ_by"] < 1e-4
 
 
 def test_each_device_keeps_its_own_rows_through_the_train_step(four_devices):

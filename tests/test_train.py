@@ -152,3 +152,22 @@ def test_qlike_loss_is_minimised_at_the_log_of_the_mean_variance():
     grad = jax.grad(lambda s: qlike_loss(jnp.full((3, 1), s), targets))
     assert abs(float(grad(jnp.log(4.0 / 3.0)))) < 1e-6
     assert float(grad(0.0)) < 0 < float(grad(1.0))
+
+
+def test_fits_that_differ_only_in_seed_or_length_share_one_compiled_epoch():
+    from finlstm import train
+
+    train_set, val = _sine_task()
+    model = StackedLSTM(SMALL)
+    base = TrainConfig(epochs=1, batch_size=32, progress=False)
+    train._train_epoch_for.cache_clear()
+    fit(model, train_set, val, base)
+    fit(model, train_set, val, TrainConfig(epochs=2, batch_size=32, progress=False, seed=3))
+    assert train._train_epoch_for.cache_info().hits == 1
+    fit(
+        model,
+        train_set,
+        val,
+        TrainConfig(epochs=1, batch_size=32, learning_rate=5e-3, progress=False),
+    )
+    assert train._train_epoch_for.cache_info().misses == 2  # a new learning rate compiles
