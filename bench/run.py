@@ -335,9 +335,18 @@ def bench_many_models(n_models: int, features: int, batch: int, steps: int) -> d
     cost of n at once in units of one."""
     import math
 
+    from jax.sharding import PartitionSpec as P
+
     from finlstm.lstm import ModelConfig, StackedLSTM
-    from finlstm.parallel import make_mesh, sharded_train_step
-    from finlstm.train import LOSSES, TrainConfig, init_params, jit_train_step, make_optimizer
+    from finlstm.parallel import MODELS, make_mesh, sharded_train_step
+    from finlstm.train import (
+        LOSSES,
+        TrainConfig,
+        init_params,
+        jit_train_step,
+        make_optimizer,
+        make_train_step,
+    )
 
     model = StackedLSTM(ModelConfig())
     config = TrainConfig(batch_size=batch)
@@ -352,7 +361,23 @@ def bench_many_models(n_models: int, features: int, batch: int, steps: int) -> d
     one_step = jit_train_step(model, optimizer, LOSSES["mse"], batch)
     mesh = make_mesh(models=math.gcd(n_models, jax.device_count()), data=1)
     many_step = sharded_train_step(model, config, mesh)
+    train_step = make_train_step(model, optimizer, LOSSES["mse"])
+
+    def each_device_in_turn(states):  # this device's models, one after another
+        return jax.lax.map(lambda state: train_step(state, (x, y)), states)
+
+    mapped_step = jax.jit(
+        jax.shard_map(
+            each_device_in_turn,
+            mesh=mesh,
+            in_specs=P(MODELS),
+            out_specs=P(MODELS),
+            check_vma=False,  # the batch (x, y) is the same on every device
+        ),
+        donate_argnums=0,
+    )
     one, many = [state_for(0)], [jax.vmap(state_for)(jnp.arange(n_models))]
+    mapped = [jax.vmap(state_for)(jnp.arange(n_models))]
 
     def one_model():
         one[0], loss = one_step(one[0], (x, y))
@@ -363,12 +388,19 @@ def bench_many_models(n_models: int, features: int, batch: int, steps: int) -> d
         many[0] = (params, opt_state, keys)
         losses.block_until_ready()
 
-    for step in (one_model, all_models):  # compile and warm up
+    def all_models_in_turn():
+        mapped[0], losses = mapped_step(mapped[0])
+        losses.block_until_ready()
+
+    for step in (one_model, all_models, all_models_in_turn):  # compile and warm up
         step()
         step()
-    times = timed_rounds({"one": one_model, "many": all_models}, steps)
+    times = timed_rounds(
+        {"one": one_model, "many": all_models, "in_turn": all_models_in_turn}, steps
+    )
     one_ms = 1e3 * statistics.median(times["one"])
     many_ms = 1e3 * statistics.median(times["many"])
+    in_turn_ms = 1e3 * statistics.median(times["in_turn"])
     return {
         "models": n_models,
         "features": features,
@@ -378,6 +410,8 @@ def bench_many_models(n_models: int, features: int, batch: int, steps: int) -> d
         "all_models_step_ms": many_ms,
         "sequential_step_ms": n_models * one_ms,
         "cost_in_single_models": many_ms / one_ms,
+        "in_turn_step_ms": in_turn_ms,
+        "in_turn_cost_in_single_models": in_turn_ms / one_ms,
     }
 
 
@@ -457,7 +491,9 @@ def main() -> None:
     print(
         f"{many['models']} models in one vmap-ed step: {many['all_models_step_ms']:.0f} ms, "
         f"{many['cost_in_single_models']:.1f}x one model's {many['one_model_step_ms']:.1f} ms "
-        f"(one after another: {many['sequential_step_ms']:.0f} ms)"
+        f"(one after another: {many['sequential_step_ms']:.0f} ms; each device's models in "
+        f"turn with lax.map: {many['in_turn_step_ms']:.0f} ms, "
+        f"{many['in_turn_cost_in_single_models']:.1f}x)"
     )
     if "course" in summary:
         course = summary["course"]
@@ -515,7 +551,14 @@ def markdown_table(summary: dict) -> str:
         f"{many.get('devices', 1)} device(s)): {many['all_models_step_ms']:.0f} "
         f"ms per step, **{many['cost_in_single_models']:.1f}x** one model's "
         f"{many['one_model_step_ms']:.1f} ms; one after another they would take "
-        f"{many['sequential_step_ms']:.0f} ms.",
+        f"{many['sequential_step_ms']:.0f} ms."
+        + (
+            f" Each device's models in turn (`jax.lax.map` inside `jax.shard_map`), one "
+            f"program: {many['in_turn_step_ms']:.0f} ms, "
+            f"**{many['in_turn_cost_in_single_models']:.1f}x**."
+            if "in_turn_step_ms" in many
+            else ""
+        ),
         "",
     ]
     if "course" in summary:
