@@ -24,23 +24,23 @@ CHECKS = textwrap.dedent(
     from finlstm.lstm import ModelConfig, StackedLSTM
 
     rng = np.random.default_rng(0)
-    series = np.sin(np.arange(300) / 4.0) + 0.05 * rng.standard_normal(300)
-    x = np.stack([series[i : i + 12] for i in range(280)])[..., None].astype(np.float32)
-    y = series[12:292].astype(np.float32)
+    series = np.sin(np.arange(720) / 4.0) + 0.05 * rng.standard_normal(720)
+    x = np.stack([series[i : i + 12] for i in range(700)])[..., None].astype(np.float32)
+    y = series[12:712].astype(np.float32)
     model = StackedLSTM(ModelConfig(hidden_sizes=(16, 8), dense_size=4, dropout=0.2))
-    config = T.TrainConfig(epochs=3, batch_size=32, patience=3, progress=False)
+    config = T.TrainConfig(epochs=3, batch_size=128, patience=3, progress=False)
 
     def devices_holding(params):
         return len(jax.tree.leaves(params)[0].sharding.device_set)
 
     def train_all():
-        result = T.fit(model, (x[:200], y[:200]), (x[200:], y[200:]), config)
-        folds = np.stack([x[k * 40 : k * 40 + 120] for k in range(4)])
-        targets = np.stack([y[k * 40 : k * 40 + 120] for k in range(4)])
+        result = T.fit(model, (x[:520], y[:520]), (x[520:], y[520:]), config)
+        folds = np.stack([x[k * 40 : k * 40 + 260] for k in range(4)])
+        targets = np.stack([y[k * 40 : k * 40 + 260] for k in range(4)])
         many, many_losses = T.fit_many(model, folds, targets, config)
         return (
             result,
-            T.predict(model, result.params, x[:37]),  # 37: padded to 40 rows
+            T.predict(model, result.params, x[:137]),  # 137: padded to 140 rows
             devices_holding(many),
             many_losses,
         )
@@ -57,10 +57,10 @@ CHECKS = textwrap.dedent(
     T.batch_mesh, T._mesh_dividing = batch_mesh, mesh_dividing
 
     optimizer = T.make_optimizer(config)
-    step = T.jit_train_step(model, optimizer, T.LOSSES["mse"], 32)
+    step = T.jit_train_step(model, optimizer, T.LOSSES["mse"], 128)
     params = T.init_params(model, jax.random.key(0), x)
     carry = (params, optimizer.init(params), jax.random.key(1))
-    compiled = step.lower(carry, (x[:32], y[:32])).compile().as_text()
+    compiled = step.lower(carry, (x[:128], y[:128])).compile().as_text()
 
     def mesh_size(batch_size):
         mesh = T.batch_mesh(batch_size)
@@ -68,7 +68,7 @@ CHECKS = textwrap.dedent(
 
     print(json.dumps({
         "devices": jax.local_device_count(),
-        "mesh_sizes": {n: mesh_size(n) for n in (64, 6, 7, 1)},
+        "mesh_sizes": {n: mesh_size(n) for n in (256, 128, 96, 64, 63, 32, 6, 1)},
         "split_devices": split_devices,
         "one_devices": one_devices,
         "losses": [split.history["train_loss"], one.history["train_loss"]],
@@ -94,9 +94,18 @@ def four_devices() -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_a_batch_goes_to_the_most_devices_that_divide_it(four_devices):
+def test_a_batch_goes_to_the_most_devices_that_divide_it_with_32_rows_each(four_devices):
     assert four_devices["devices"] == 4
-    assert four_devices["mesh_sizes"] == {"64": 4, "6": 3, "7": 1, "1": 1}
+    assert four_devices["mesh_sizes"] == {
+        "256": 4,
+        "128": 4,
+        "96": 3,  # 3 x 32; 4 x 24 would be too few rows each
+        "64": 2,
+        "63": 1,  # 3 x 21, too few
+        "32": 1,
+        "6": 1,
+        "1": 1,
+    }
 
 
 def test_fit_splits_batches_and_trains_as_one_device_does(four_devices):
@@ -106,7 +115,7 @@ def test_fit_splits_batches_and_trains_as_one_device_does(four_devices):
     assert split == pytest.approx(one, rel=1e-4)
     split, one = four_devices["val_losses"]
     assert split == pytest.approx(one, rel=1e-4)
-    assert four_devices["outputs_shape"] == [37, 1]
+    assert four_devices["outputs_shape"] == [137, 1]
     assert four_devices["outputs_differ_by"] < 1e-4
 
 
