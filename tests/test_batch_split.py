@@ -7,10 +7,6 @@ with 4 CPU devices, whatever the machine has.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
@@ -85,13 +81,8 @@ CHECKS = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def four_devices() -> dict:
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
-    result = subprocess.run(
-        [sys.executable, "-c", CHECKS], capture_output=True, text=True, env=env, timeout=600
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+def four_devices(run_on_devices) -> dict:
+    return run_on_devices(CHECKS, devices=4)
 
 
 def test_a_batch_goes_to_the_most_devices_that_divide_it_with_32_rows_each(four_devices):

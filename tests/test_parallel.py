@@ -6,10 +6,6 @@ with XLA_FLAGS=--xla_force_host_platform_device_count=8.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
@@ -80,13 +76,8 @@ CHECKS = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def eight_devices() -> dict:
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=8"}
-    result = subprocess.run(
-        [sys.executable, "-c", CHECKS], capture_output=True, text=True, env=env, timeout=600
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+def eight_devices(run_on_devices) -> dict:
+    return run_on_devices(CHECKS, devices=8)
 
 
 def test_eight_simulated_devices_are_visible(eight_devices):
