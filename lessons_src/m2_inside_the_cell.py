@@ -283,9 +283,10 @@ print(f"later calls (median of 20):         {np.median(times) * 1e3:8.1f} ms")
 # sum over steps that nothing inside the loop waits for. `finlstm.fast_lstm` writes that
 # backward pass by hand (a `jax.custom_vjp`): the loop carries $(\delta h, \delta c)$ and
 # stacks $\delta z_t$, the gradient of the four gates' pre-activations; after the loop, one
-# matrix product over all $T \times \text{batch}$ rows gives each weight gradient. It also
-# keeps only $h_t$ and $c_{t-1}$ from the forward pass and recomputes the gates, which
-# saves memory traffic. The course model uses it by default (`ModelConfig(fast=True)`);
+# matrix product over all $T \times \text{batch}$ rows gives each weight gradient. From the
+# forward pass it keeps three stacks, $h_t$, $c_{t-1}$ and the gates' pre-activations
+# $z_t$, and writes each $\delta z_t$ over the $z_t$ it came from, so the gradients take no
+# memory of their own. The course model uses it by default (`ModelConfig(fast=True)`);
 # `fast=False` gives the autodiff path, from the same parameters. Same numbers?
 
 # %%

@@ -3,18 +3,21 @@
 `finlstm.lstm.lstm_layer` is the layer as the equations read: a `jax.lax.scan` of
 `lstm_cell`, differentiated by JAX. It is correct, and it is what the lessons explain. This
 module computes the same numbers with a different plan, found by profiling a training step
-on a two-core CPU (see the "How fast is it?" page), where two things cost more than the
+on a two-core CPU (see the "How fast is it?" page), where three things cost more than the
 arithmetic:
 
 1. **Memory.** Autodiff of the scan stores about a dozen intermediates of every step (each
    gate before and after its nonlinearity, tanh(c), ...) as (T, batch, H) stacks, and
-   copies them between the forward and the backward loop. Here the forward loop keeps only
-   h_t and c_{t-1}; the backward pass recomputes the gates from them. The expensive part of
-   that, h_{t-1} W_h for every step, waits for nothing in the backward loop: all the h_{t-1}
-   are known when it starts, so it is one product over T * batch rows before the loop.
+   copies them between the forward and the backward loop. Here the forward loop keeps
+   three: h_t, c_{t-1} and the gates' pre-activations z_t. The backward loop overwrites
+   each z_t with its gradient dz_t once it has used it, so the stack of dz costs no new
+   memory.
 2. **Small products.** Autodiff accumulates dW_h += h_{t-1}^T dz_t inside the backward loop:
-   60 small products and 60 additions. Here the loop only stacks dz_t; the weight gradients
+   60 small products and 60 additions. Here the loop only stores dz_t; the weight gradients
    are summed after it in one product each, with T * batch rows.
+3. **A transposed operand.** The backward loop's one product, dz_t W_h^T, ran about 1.7
+   times slower than the forward loop's h_{t-1} W_h of the same size while XLA read W_h
+   transposed in place; W_h^T is laid out once before the loop.
 
 The layer works time-major, (time, batch, features), so that a stack of layers does not
 transpose its activations between layers. `tests/test_fast_lstm.py` checks outputs and
@@ -50,21 +53,22 @@ def _keep_as_product(xs: Array, w_x: Array) -> tuple[Array, Array]:
     return jnp.concatenate([xs, jnp.zeros_like(xs)], -1), jnp.concatenate([w_x, 0 * w_x])
 
 
-def _scan_forward(w_x, w_h, b, xs, h0, c0, keep_cells: bool):
+def _scan_forward(w_x, w_h, b, xs, h0, c0, keep_for_backward: bool):
     """The forward loop. xs: (T, batch, features) -> (hs (T, batch, H), the last c (batch,
-    H)), and with `keep_cells` (training: the backward pass needs them) also c_{t-1} for
-    every step, (T, batch, H)."""
+    H)). With `keep_for_backward` (training) it also returns what the backward pass needs
+    of every step: c_{t-1} (T, batch, H) and the pre-activations z_t (T, batch, 4H)."""
     xs, w_x = _keep_as_product(xs, w_x)
 
     def step(carry, x):
         h, c_before = carry
-        i, f, g, o = _gates(x @ w_x + h @ w_h + b)
+        z = x @ w_x + h @ w_h + b
+        i, f, g, o = _gates(z)
         c = f * c_before + i * g
         h = o * jnp.tanh(c)
-        return (h, c), ((h, c_before) if keep_cells else h)
+        return (h, c), ((h, c_before, z) if keep_for_backward else h)
 
     (_, c_last), outputs = jax.lax.scan(step, (h0, c0), xs)
-    return (*outputs, c_last) if keep_cells else (outputs, c_last)
+    return (*outputs, c_last) if keep_for_backward else (outputs, c_last)
 
 
 # --8<-- [start:recurrence]
@@ -80,27 +84,28 @@ def lstm_scan(w_x: Array, w_h: Array, b: Array, xs: Array, h0: Array, c0: Array)
       (hs, c_last): the hidden state of every step (T, batch, H), the last cell state
       (batch, H).
     """
-    return _scan_forward(w_x, w_h, b, xs, h0, c0, keep_cells=False)
+    return _scan_forward(w_x, w_h, b, xs, h0, c0, keep_for_backward=False)
 
 
 def _lstm_scan_fwd(w_x, w_h, b, xs, h0, c0):
-    hs, c_prev, c_last = _scan_forward(w_x, w_h, b, xs, h0, c0, keep_cells=True)
-    return (hs, c_last), (w_x, w_h, b, xs, h0, hs, c_prev)  # no gates kept: recomputed below
+    hs, c_prev, zs, c_last = _scan_forward(w_x, w_h, b, xs, h0, c0, keep_for_backward=True)
+    return (hs, c_last), (w_x, w_h, xs, h0, hs, c_prev, zs)
 
 
 def _lstm_scan_bwd(saved, cotangents):
     """Backpropagation through time. The loop carries (dh, dc) from step t+1 to step t and
-    stacks dz_t, the gradient of the gate pre-activations; the weight gradients come after."""
-    w_x, w_h, b, xs, h0, hs, c_prev = saved
+    writes dz_t, the gradient of the gate pre-activations, over z_t; the weight gradients
+    come after it."""
+    w_x, w_h, xs, h0, hs, c_prev, zs = saved
     d_hs, d_c_last = cotangents  # (T, batch, H), (batch, H)
-    h_prev = jnp.concatenate([h0[None], hs[:-1]])  # h_{t-1} for every t
-    h_prev_w_h = h_prev @ w_h  # (T, batch, 4H): the recomputed gates' largest part, at once
-    xs_in_loop, w_x_in_loop = _keep_as_product(xs, w_x)
+    # W_h^T as its own (4H, H) array, which the loop's product reads row by row. Without the
+    # barrier, XLA folds the transpose back into the product.
+    w_h_t = jax.lax.optimization_barrier(w_h.T)
 
     def step(carry, inputs):
-        dh_next, dc_next = carry  # gradient reaching h_t and c_t from step t+1
-        d_h, x, h_w_h, c_before = inputs
-        i, f, g, o = _gates(x @ w_x_in_loop + h_w_h + b)  # recomputed, off the chain
+        dh_next, dc_next, z_then_dz = carry  # gradient reaching h_t and c_t from step t+1
+        d_h, c_before, t = inputs
+        i, f, g, o = _gates(z_then_dz[t])
         tanh_c = jnp.tanh(f * c_before + i * g)
         dh = d_h + dh_next
         dc = dc_next + dh * o * (1.0 - tanh_c**2)
@@ -113,11 +118,13 @@ def _lstm_scan_bwd(saved, cotangents):
             ],
             axis=-1,
         )
-        return (dz @ w_h.T, dc * f), dz
+        return (dz @ w_h_t, dc * f, z_then_dz.at[t].set(dz)), None  # z_t is not needed again
 
-    (dh0, dc0), dz = jax.lax.scan(
-        step, (jnp.zeros_like(h0), d_c_last), (d_hs, xs_in_loop, h_prev_w_h, c_prev), reverse=True
+    steps = jnp.arange(xs.shape[0])
+    (dh0, dc0, dz), _ = jax.lax.scan(
+        step, (jnp.zeros_like(h0), d_c_last, zs), (d_hs, c_prev, steps), reverse=True
     )
+    h_prev = jnp.concatenate([h0[None], hs[:-1]])  # h_{t-1} for every t
     d_w_x = _sum_over_steps(xs, dz)
     d_w_h = _sum_over_steps(h_prev, dz)
     d_xs = dz @ w_x.T
