@@ -553,8 +553,8 @@ def markdown_table(summary: dict) -> str:
         f"{many['one_model_step_ms']:.1f} ms; one after another they would take "
         f"{many['sequential_step_ms']:.0f} ms."
         + (
-            f" Each device's models in turn (`jax.lax.map` inside `jax.shard_map`), one "
-            f"program: {many['in_turn_step_ms']:.0f} ms, "
+            f" Each device's models in turn (`jax.lax.map` inside `jax.shard_map`, one "
+            f"program, as `fit_many` runs them on a CPU): {many['in_turn_step_ms']:.0f} ms, "
             f"**{many['in_turn_cost_in_single_models']:.1f}x**."
             if "in_turn_step_ms" in many
             else ""

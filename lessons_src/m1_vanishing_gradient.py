@@ -90,12 +90,16 @@ for name, net in NETS.items():
     print(f"{name:5s} parameters: {lstm.count_params(params)}")
 
 # %% [markdown]
-# ## Many runs at once with `jax.vmap`
+# ## Many runs in one program
 #
 # For each length $T$ and each network we train 4 seeds *in one compiled program*:
-# `finlstm.train.train_many` runs `jax.vmap` over the seeds and `jax.lax.scan` over 1,500
-# Adam steps of 64 fresh sequences each. A run *succeeds* when its mean squared error on
-# 2,000 new test sequences is below 0.01, about 6% of the baseline's.
+# `finlstm.train.train_many` runs `jax.lax.scan` over 1,500 Adam steps of 64 fresh
+# sequences each, for every seed, with the seeds split over the devices. On a GPU it
+# batches the seeds with `jax.vmap`; on a CPU each core trains its seeds one after
+# another, which measured about twice as fast there (the "How fast is it?" page). To test
+# them, `jax.vmap` maps the loss of one network over the stacked parameters of all four.
+# A run *succeeds* when its mean squared error on 2,000 new test sequences is below 0.01,
+# about 6% of the baseline's.
 
 # %%
 LENGTHS, SEEDS, STEPS, BATCH, SUCCESS_MSE = (10, 25, 50, 100), 4, 1500, 64, 0.01
@@ -220,7 +224,7 @@ plots.show(
 
 # %% [markdown]
 # Read the table, not just the chart. At $T = 10$ the plain RNN learns the task too, in
-# most seeds: with orthogonal initialisation and Adam, a 10-step dependency is easy. As $T$
+# most or all seeds: with orthogonal initialisation and Adam, a 10-step dependency is easy. As $T$
 # grows, the RNN's error climbs towards the baseline, meaning it has learned nothing better
 # than predicting the average, while the LSTM keeps solving the task at every length tried.
 #

@@ -126,7 +126,7 @@ plots.show(
 # * **Single model**: trained on all of 1999-2006, early stopping on 2007.
 # * **Ensemble**: three models, each trained on one third of the training
 #   windows (1999-2001, 2001-2004, 2004-2006 roughly), 20 epochs each, all in
-#   one `jax.vmap` call (`finlstm.train.fit_many`). At each forecast the members
+#   one compiled program (`finlstm.train.fit_many`). At each forecast the members
 #   are weighted by the inverse of their mean QLIKE over the last 21 forecasts
 #   whose outcome is already known (a forecast's 5 days end before the day it
 #   is used).

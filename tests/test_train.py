@@ -1,5 +1,7 @@
 """Tests of finlstm.train: learning, early stopping, determinism, the NaN guard, bad input."""
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -171,3 +173,29 @@ def test_fits_that_differ_only_in_seed_or_length_share_one_compiled_epoch():
         TrainConfig(epochs=1, batch_size=32, learning_rate=5e-3, progress=False),
     )
     assert train._train_epoch_for.cache_info().misses == 2  # a new learning rate compiles
+
+
+def test_many_models_in_one_program_equal_vmap_and_are_split_over_devices():
+    """`fit_many`, `train_many` and `predict_many` run one function per model through
+    `_over_models`; on a CPU it runs each device's models in turn instead of `jax.vmap`,
+    which must not change what each model computes."""
+    from finlstm.train import _over_models
+
+    def one_model(weights, inputs):  # a pytree in, a pytree out
+        hidden = jnp.tanh(inputs @ weights["w"] + weights["b"])
+        return {"mean": hidden.mean(), "rows": hidden @ weights["w"].T}
+
+    rng = np.random.default_rng(0)
+    n = 4
+    weights = {
+        "w": jnp.asarray(rng.standard_normal((n, 3, 5)), jnp.float32),
+        "b": jnp.asarray(rng.standard_normal((n, 5)), jnp.float32),
+    }
+    inputs = jnp.asarray(rng.standard_normal((n, 7, 3)), jnp.float32)
+    got = _over_models(one_model, n)(weights, inputs)
+    want = jax.vmap(one_model)(weights, inputs)
+    for name in ("mean", "rows"):
+        np.testing.assert_allclose(got[name], want[name], rtol=1e-5, atol=1e-6)
+    # the most devices that divide the models evenly: 2 of the 2 on a two-core machine
+    devices = max(k for k in range(1, jax.device_count() + 1) if n % k == 0)
+    assert len(got["rows"].sharding.device_set) == devices

@@ -31,7 +31,8 @@ _add_xla_flag("xla_force_host_platform_device_count", _cpu_cores())
 
 # Work around a deadlock in XLA's CPU runtime (jaxlib 0.10.2): with its
 # concurrency-optimised scheduler, a jitted `vmap` of nested `lax.scan` training loops
-# (`finlstm.train.fit_many`) hung with every thread idle in about one run out of three
+# (`finlstm.train.fit_many` as it ran on a CPU until it trained each core's models in
+# turn) hung with every thread idle in about one run out of three
 # (measured: 7 hangs in 22 runs; 0 in 35 with the scheduler off). It is also faster here:
 # the course model's train step (batch 64, 5 features, 2 cores) took 22 ms with it off
 # and 29.5 ms with it on.

@@ -5,8 +5,8 @@ the shuffle and every optimiser step run inside `jax.lax.scan`, so Python is not
 inner loop. All randomness (initialisation, shuffling, dropout) comes from one seed, split
 explicitly, so two runs with the same seed give the same numbers. On a CPU every batch is
 split over the cores, one XLA device each (`batch_mesh`), and many models (`fit_many`,
-`train_many`) are split over them too; the numbers are the same as on one device up to
-float rounding.
+`train_many`) are split over them too, each core training its share in turn; the numbers
+are the same as on one device up to float rounding.
 """
 
 from __future__ import annotations
@@ -107,8 +107,8 @@ def make_train_step(model: nn.Module, optimizer, loss_fn) -> Callable:
     """The optimiser step, a pure function: ((params, opt_state, key), (x, y)) ->
     ((params, opt_state, key), loss), with x: (batch, time, features), y: (batch,).
 
-    The same step serves the jitted epoch below, `fit_many` (under `jax.vmap`) and
-    `finlstm.parallel` (jitted with shardings over devices).
+    The same step serves the jitted epoch below (and so `fit` and `fit_many`) and
+    `finlstm.parallel` (under `jax.vmap`, jitted with shardings over devices).
     """
 
     def step(carry, batch):
@@ -346,8 +346,10 @@ def train_many(
     steps: int,
     optimizer: optax.GradientTransformation,
 ) -> tuple[dict, Array]:
-    """Train one independent model per key, all at once: `jax.vmap` over models, a
-    `jax.lax.scan` over optimiser steps, one compiled program.
+    """Train one independent model per key in one compiled program: a `jax.lax.scan`
+    over optimiser steps for each model, the models split over the devices (on a CPU each
+    device trains its models in turn, on a GPU `jax.vmap` batches them: the faster of
+    the two on each, as measured on the "How fast is it?" page).
 
     Suited to synthetic tasks whose batches are drawn from a key (the adding problem) and
     to many seeds of one small model.
@@ -377,7 +379,7 @@ def train_many(
         (params, _), losses = jax.lax.scan(step, carry, jax.random.split(data_key, steps))
         return params, losses
 
-    return _jit_over_models(jax.vmap(train_one), len(keys))(keys)
+    return _over_models(train_one, len(keys))(keys)
 
 
 def fit_many(
@@ -386,8 +388,10 @@ def fit_many(
     y: np.ndarray,
     config: TrainConfig = TrainConfig(),
 ) -> tuple[dict, np.ndarray]:
-    """Train one model per leading index of x and y, all at once: one compiled program,
-    `jax.vmap` over models around a `jax.lax.scan` over `config.epochs` epochs.
+    """Train one model per leading index of x and y in one compiled program: a
+    `jax.lax.scan` over `config.epochs` epochs for each model, the models split over the
+    devices (on a CPU each device trains its models in turn, on a GPU `jax.vmap` batches
+    them: the faster of the two on each, as measured on the "How fast is it?" page).
 
     For walk-forward folds or sub-periods of equal size. There is no validation set and no
     early stopping: every model trains for exactly `config.epochs` epochs, a number that
@@ -429,7 +433,7 @@ def fit_many(
 
     base = jax.random.key(config.seed)
     keys = jax.vmap(lambda k: jax.random.fold_in(base, k))(jnp.arange(len(x)))
-    params, losses = _jit_over_models(jax.vmap(train_one), len(x))(keys, x, y)
+    params, losses = _over_models(train_one, len(x))(keys, x, y)
     losses = np.asarray(losses)
     if not np.isfinite(losses).all():
         bad = int(np.flatnonzero(~np.isfinite(losses).all(axis=1))[0])
@@ -443,20 +447,46 @@ def predict_many(model: nn.Module, params: dict, x: np.ndarray) -> np.ndarray:
     params: stacked on a leading models axis (from `fit_many`); x: (models, samples, time,
     features) -> (models, samples, outputs).
     """
-    forward = jax.vmap(lambda p, xs: model.apply({"params": p}, xs, train=False))
+
+    def forward(p, xs):
+        return model.apply({"params": p}, xs, train=False)
+
     x = np.asarray(x, dtype=np.float32)
-    return np.asarray(_jit_over_models(forward, len(x))(params, x))
+    return np.asarray(_over_models(forward, len(x))(params, x))
 
 
-def _jit_over_models(function: Callable, n_models: int) -> Callable:
-    """`jax.jit(function)` for a function whose every argument and result has a leading
-    models axis: the models are split over the devices of a mesh that divides n_models
-    (on a 2-core CPU, half of them on each core)."""
+def _over_models(one_model: Callable, n_models: int) -> Callable:
+    """`one_model`, a function of one model's arguments, jitted for arguments and results
+    stacked on a leading models axis of length n_models, split over the devices of a mesh
+    that divides n_models (on a 2-core CPU, half of the models on each core).
+
+    On a CPU each device runs its models one after another (`jax.lax.map`). `jax.vmap`
+    gives the same numbers to float rounding, but XLA's CPU backend transposes the LSTM's
+    (time, models, batch, H) stacks around its batched products: on 2 cores, 8 models of
+    Lesson 4's one-layer model took 12.6 ms a step with `vmap` and 7.1 ms in turn, 16
+    course models 305 and 197 ms. On a GPU, batching the models is what pays (16 course
+    models cost 1.6 times one), so there it is `jax.vmap`.
+    """
     mesh = _mesh_dividing(n_models, "models")
+    if jax.default_backend() != "cpu":
+        batched = jax.vmap(one_model)
+        if mesh is None:
+            return jax.jit(batched)
+        models = NamedSharding(mesh, P("models"))
+        return jax.jit(batched, in_shardings=models, out_shardings=models)
+
+    def in_turn(*stacked):
+        return jax.lax.map(lambda arguments: one_model(*arguments), stacked)
+
     if mesh is None:
-        return jax.jit(function)
-    models = NamedSharding(mesh, P("models"))
-    return jax.jit(function, in_shardings=models, out_shardings=models)
+        return jax.jit(in_turn)
+    # check_vma=False: each device's models need nothing from another device (no
+    # collectives), and the check would ask every zero state in the layers to be marked
+    # as differing between devices.
+    split = jax.shard_map(
+        in_turn, mesh=mesh, in_specs=P("models"), out_specs=P("models"), check_vma=False
+    )
+    return jax.jit(split)
 
 
 def enable_compilation_cache(path: str | Path | None = None) -> Path:
