@@ -9,15 +9,17 @@ arithmetic:
 1. **Memory.** Autodiff of the scan stores about a dozen intermediates of every step (each
    gate before and after its nonlinearity, tanh(c), ...) as (T, batch, H) stacks, and
    copies them between the forward and the backward loop. Here the forward loop keeps
-   three: h_t, c_{t-1} and the gates' pre-activations z_t. The backward loop overwrites
-   each z_t with its gradient dz_t once it has used it, so the stack of dz costs no new
-   memory.
+   three: c_{t-1}, the gates' pre-activations z_t and h_{t-1} (the layer's output hs is
+   kept anyway). The backward loop overwrites each z_t with its gradient dz_t once it has
+   used it, so the stack of dz costs no new memory.
 2. **Small products.** Autodiff accumulates dW_h += h_{t-1}^T dz_t inside the backward loop:
    60 small products and 60 additions. Here the loop only stores dz_t; the weight gradients
    are summed after it in one product each, with T * batch rows.
-3. **A transposed operand.** The backward loop's one product, dz_t W_h^T, ran about 1.7
+3. **Transposed operands.** The backward loop's one product, dz_t W_h^T, ran about 1.7
    times slower than the forward loop's h_{t-1} W_h of the same size while XLA read W_h
-   transposed in place; W_h^T is laid out once before the loop.
+   transposed in place; W_h^T is laid out once before the loop. Likewise the forward
+   loop writes h_{t-1} feature-first, (H, T, batch), the layout the product for dW_h
+   wants, instead of XLA transposing the whole stack after the loop.
 
 The layer works time-major, (time, batch, features), so that a stack of layers does not
 transpose its activations between layers. `tests/test_fast_lstm.py` checks outputs and
@@ -53,22 +55,52 @@ def _keep_as_product(xs: Array, w_x: Array) -> tuple[Array, Array]:
     return jnp.concatenate([xs, jnp.zeros_like(xs)], -1), jnp.concatenate([w_x, 0 * w_x])
 
 
-def _scan_forward(w_x, w_h, b, xs, h0, c0, keep_for_backward: bool):
+def _step(w_x, w_h, b, x, h, c_before):
+    """One step of the cell: the pre-activations z (batch, 4H), the new h and c (batch, H)."""
+    z = x @ w_x + h @ w_h + b
+    i, f, g, o = _gates(z)
+    c = f * c_before + i * g
+    return z, o * jnp.tanh(c), c
+
+
+def _scan_forward(w_x, w_h, b, xs, h0, c0):
     """The forward loop. xs: (T, batch, features) -> (hs (T, batch, H), the last c (batch,
-    H)). With `keep_for_backward` (training) it also returns what the backward pass needs
-    of every step: c_{t-1} (T, batch, H) and the pre-activations z_t (T, batch, 4H)."""
+    H))."""
     xs, w_x = _keep_as_product(xs, w_x)
 
     def step(carry, x):
-        h, c_before = carry
-        z = x @ w_x + h @ w_h + b
-        i, f, g, o = _gates(z)
-        c = f * c_before + i * g
-        h = o * jnp.tanh(c)
-        return (h, c), ((h, c_before, z) if keep_for_backward else h)
+        _, h, c = _step(w_x, w_h, b, x, *carry)
+        return (h, c), h
 
-    (_, c_last), outputs = jax.lax.scan(step, (h0, c0), xs)
-    return (*outputs, c_last) if keep_for_backward else (outputs, c_last)
+    (_, c_last), hs = jax.lax.scan(step, (h0, c0), xs)
+    return hs, c_last
+
+
+def _scan_forward_for_training(w_x, w_h, b, xs, h0, c0):
+    """The forward loop, keeping what the backward pass needs of every step: hs and
+    c_{t-1} (T, batch, H), the pre-activations z_t (T, batch, 4H), and h_{t-1} transposed,
+    as one (H, T, batch) array.
+
+    That last one is the left operand of the weight gradient sum_t h_{t-1}^T dz_t, a
+    product that contracts time and batch; XLA's CPU backend wants them innermost there,
+    and given a (T, batch, H) stack it transposed the whole of it first (2.6 ms of a
+    core's 50 ms step at batch 256). Each step writes its (H, batch) block in place.
+    """
+    xs, w_x = _keep_as_product(xs, w_x)
+
+    def step(carry, inputs):
+        h, c_before, h_prev_by_feature = carry
+        x, t = inputs
+        z, h_new, c = _step(w_x, w_h, b, x, h, c_before)
+        h_prev_by_feature = h_prev_by_feature.at[:, t].set(h.T)
+        return (h_new, c, h_prev_by_feature), (h_new, c_before, z)
+
+    steps, batch, hidden = xs.shape[0], h0.shape[0], h0.shape[1]
+    carry = (h0, c0, jnp.zeros((hidden, steps, batch), h0.dtype))
+    (_, c_last, h_prev_by_feature), (hs, c_prev, zs) = jax.lax.scan(
+        step, carry, (xs, jnp.arange(steps))
+    )
+    return hs, c_last, (c_prev, zs, h_prev_by_feature)
 
 
 # --8<-- [start:recurrence]
@@ -84,19 +116,19 @@ def lstm_scan(w_x: Array, w_h: Array, b: Array, xs: Array, h0: Array, c0: Array)
       (hs, c_last): the hidden state of every step (T, batch, H), the last cell state
       (batch, H).
     """
-    return _scan_forward(w_x, w_h, b, xs, h0, c0, keep_for_backward=False)
+    return _scan_forward(w_x, w_h, b, xs, h0, c0)
 
 
 def _lstm_scan_fwd(w_x, w_h, b, xs, h0, c0):
-    hs, c_prev, zs, c_last = _scan_forward(w_x, w_h, b, xs, h0, c0, keep_for_backward=True)
-    return (hs, c_last), (w_x, w_h, xs, h0, hs, c_prev, zs)
+    hs, c_last, kept = _scan_forward_for_training(w_x, w_h, b, xs, h0, c0)
+    return (hs, c_last), (w_x, w_h, xs, *kept)
 
 
 def _lstm_scan_bwd(saved, cotangents):
     """Backpropagation through time. The loop carries (dh, dc) from step t+1 to step t and
     writes dz_t, the gradient of the gate pre-activations, over z_t; the weight gradients
     come after it."""
-    w_x, w_h, xs, h0, hs, c_prev, zs = saved
+    w_x, w_h, xs, c_prev, zs, h_prev_by_feature = saved
     d_hs, d_c_last = cotangents  # (T, batch, H), (batch, H)
     # W_h^T as its own (4H, H) array, which the loop's product reads row by row. Without the
     # barrier, XLA folds the transpose back into the product.
@@ -122,11 +154,10 @@ def _lstm_scan_bwd(saved, cotangents):
 
     steps = jnp.arange(xs.shape[0])
     (dh0, dc0, dz), _ = jax.lax.scan(
-        step, (jnp.zeros_like(h0), d_c_last, zs), (d_hs, c_prev, steps), reverse=True
+        step, (jnp.zeros_like(d_c_last), d_c_last, zs), (d_hs, c_prev, steps), reverse=True
     )
-    h_prev = jnp.concatenate([h0[None], hs[:-1]])  # h_{t-1} for every t
     d_w_x = _sum_over_steps(xs, dz)
-    d_w_h = _sum_over_steps(h_prev, dz)
+    d_w_h = jnp.einsum("htb,tbn->hn", h_prev_by_feature, dz)  # sum_t h_{t-1}^T dz_t
     d_xs = dz @ w_x.T
     return d_w_x, d_w_h, jnp.sum(dz, axis=(0, 1)), d_xs, dh0, dc0
 
