@@ -9,9 +9,9 @@ arithmetic:
 1. **Memory.** Autodiff of the scan stores about a dozen intermediates of every step (each
    gate before and after its nonlinearity, tanh(c), ...) as (T, batch, H) stacks, and
    copies them between the forward and the backward loop. Here the forward loop keeps
-   three: c_{t-1}, the gates' pre-activations z_t and h_{t-1} (the layer's output hs is
-   kept anyway). The backward loop overwrites each z_t with its gradient dz_t once it has
-   used it, so the stack of dz costs no new memory.
+   three: c_{t-1}, the gates' pre-activations z_t and h_{t-1}. The backward loop
+   overwrites each z_t with its gradient dz_t once it has used it, so the stack of dz
+   costs no new memory.
 2. **Small products.** Autodiff accumulates dW_h += h_{t-1}^T dz_t inside the backward loop:
    60 small products and 60 additions. Here the loop only stores dz_t; the weight gradients
    are summed after it in one product each, with T * batch rows.
@@ -77,9 +77,9 @@ def _scan_forward(w_x, w_h, b, xs, h0, c0):
 
 
 def _scan_forward_for_training(w_x, w_h, b, xs, h0, c0):
-    """The forward loop, keeping what the backward pass needs of every step: hs and
-    c_{t-1} (T, batch, H), the pre-activations z_t (T, batch, 4H), and h_{t-1} transposed,
-    as one (H, T, batch) array.
+    """The forward loop: (hs, the last c) as `_scan_forward` returns them, and what the
+    backward pass needs of every step: c_{t-1} (T, batch, H), the pre-activations z_t
+    (T, batch, 4H), and h_{t-1} transposed, as one (H, T, batch) array.
 
     That last one is the left operand of the weight gradient sum_t h_{t-1}^T dz_t, a
     product that contracts time and batch; XLA's CPU backend wants them innermost there,
