@@ -21,6 +21,9 @@ import numpy as np
 
 from finlstm import plots
 from finlstm.data import load_prices
+from finlstm.devices import use_cpu_cores
+
+use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see Lesson 1)
 
 prices = load_prices("sp500")  # real data, bundled: the lesson runs offline
 print("source:", prices.attrs["source"])

@@ -32,8 +32,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from finlstm import lstm, plots
-from finlstm.train import TrainConfig, make_optimizer, train_many
+from finlstm import lstm, models, plots
+from finlstm.devices import use_cpu_cores
+from finlstm.parallel import train_many
+from finlstm.train import TrainConfig, make_optimizer
+
+# Importing finlstm changes nothing in this process. The course asks for its CPU
+# set-up explicitly, before JAX's first computation: one XLA device per CPU core
+# (XLA runs each step of a loop on one core, but two devices run at once, so
+# `finlstm.train.fit` splits every batch over them). Every lesson starts with it.
+use_cpu_cores()
 
 key = jax.random.key(
     1997
@@ -77,9 +85,9 @@ class AddingNet(nn.Module):
     @nn.compact
     def __call__(self, x):
         layer = (
-            lstm.LSTMLayer(self.hidden)
+            models.LSTMLayer(self.hidden)
             if self.kind == "lstm"
-            else lstm.RNNLayer(self.hidden)
+            else models.RNNLayer(self.hidden)
         )
         return nn.Dense(1)(layer(x)[:, -1])[:, 0]
 
@@ -87,13 +95,13 @@ class AddingNet(nn.Module):
 NETS = {"RNN": AddingNet("rnn", 32), "LSTM": AddingNet("lstm", 16)}
 for name, net in NETS.items():
     params = net.init(jax.random.key(0), jnp.zeros((1, 10, 2)))["params"]
-    print(f"{name:5s} parameters: {lstm.count_params(params)}")
+    print(f"{name:5s} parameters: {models.count_params(params)}")
 
 # %% [markdown]
 # ## Many runs in one program
 #
 # For each length $T$ and each network we train 4 seeds *in one compiled program*:
-# `finlstm.train.train_many` runs `jax.lax.scan` over 1,500 Adam steps of 64 fresh
+# `finlstm.parallel.train_many` runs `jax.lax.scan` over 1,500 Adam steps of 64 fresh
 # sequences each, for every seed, with the seeds split over the devices. On a GPU it
 # batches the seeds with `jax.vmap`; on a CPU each core trains its seeds one after
 # another, which measured about twice as fast there (the "How fast is it?" page). To test
@@ -332,7 +340,7 @@ plots.show(
 #   RNN, steeper still after training; for the LSTM a slower decay that training flattens.
 #
 # **Exercises.** (1) Add $T = 200$: does the LSTM still succeed in 1,500 steps, and what
-# happens with 4,000? (2) Set the LSTM's forget bias to 0 (`lstm.LSTMLayer(16,
+# happens with 4,000? (2) Set the LSTM's forget bias to 0 (`models.LSTMLayer(16,
 # forget_bias=0.0)`) and rerun $T = 100$. (3) Give the RNN 64 units: does size rescue it?
 #
 # **Reference.** Hochreiter, S. & Schmidhuber, J. (1997). Long short-term memory. *Neural

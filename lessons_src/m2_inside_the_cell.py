@@ -30,7 +30,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from finlstm import lstm, plots
+from finlstm import lstm, models, plots
+from finlstm.devices import use_cpu_cores
+
+use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see Lesson 1)
 
 # The lesson compares numbers to six digits, so it asks for full float32 matrix
 # products. A CPU computes them anyway; on a GPU, JAX otherwise multiplies float32
@@ -159,7 +162,7 @@ def cell_state_gradient(forget_bias, key, steps=100, hidden=32):
     xs = jax.random.normal(
         data_key, (steps, 1, 1)
     )  # time-major: (time, batch=1, features=1)
-    p = lstm.LSTMLayer(hidden, forget_bias=forget_bias).init(
+    p = models.LSTMLayer(hidden, forget_bias=forget_bias).init(
         init_key, jnp.ones((1, steps, 1))
     )["params"]
     cell = lstm.CellParams(p["w_x"], p["w_h"], p["b"])
@@ -234,8 +237,8 @@ plots.show(
 # `(h, c)`; the output stacks every step's `h`.
 
 # %%
-model = lstm.StackedLSTM(
-    lstm.ModelConfig()
+model = models.StackedLSTM(
+    models.ModelConfig()
 )  # the course model: 128 -> 64 -> 25 -> 1
 key, init_key, data_key = jax.random.split(key, 3)
 batch_x = jax.random.normal(
@@ -243,7 +246,7 @@ batch_x = jax.random.normal(
 )  # 64 windows, 60 days, 5 features
 variables = model.init(init_key, batch_x)
 print("input      ", batch_x.shape, "(batch, time, features)")
-hs = lstm.LSTMLayer(128).apply(
+hs = models.LSTMLayer(128).apply(
     {"params": variables["params"]["lstm_0"]}, batch_x
 )
 print(
@@ -252,7 +255,7 @@ print(
     "(batch, time, hidden): every step, fed to the next layer",
 )
 print("model      ", model.apply(variables, batch_x).shape, "(batch, outputs)")
-print(f"parameters  {lstm.count_params(variables['params']):,}")
+print(f"parameters  {models.count_params(variables['params']):,}")
 
 # %% tags=["timing"]
 forward = jax.jit(model.apply)
@@ -290,8 +293,8 @@ print(f"later calls (median of 20):         {np.median(times) * 1e3:8.1f} ms")
 # `fast=False` gives the autodiff path, from the same parameters. Same numbers?
 
 # %%
-by_autodiff = lstm.StackedLSTM(
-    lstm.ModelConfig(fast=False)
+by_autodiff = models.StackedLSTM(
+    models.ModelConfig(fast=False)
 )  # same parameters, other path
 key, target_key = jax.random.split(key)
 batch_y = jax.random.normal(target_key, (64,))

@@ -29,10 +29,13 @@ from scipy.stats import binomtest
 from finlstm import plots
 from finlstm.baselines import persistence
 from finlstm.data import load_prices
-from finlstm.lstm import ModelConfig, StackedLSTM, count_params
+from finlstm.devices import use_cpu_cores
 from finlstm.metrics import directional_accuracy, majority_rate, rmse
+from finlstm.models import ModelConfig, StackedLSTM, count_params
 from finlstm.prep import MinMaxScaler, chronological_split, make_windows
 from finlstm.train import TrainConfig, fit, predict
+
+use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see Lesson 1)
 
 SEED, WINDOW, HORIZON = 0, 60, 1
 # Course defaults (Adam 1e-3, batch 64), with at most 15 epochs and a patience of 4 so that

@@ -29,11 +29,15 @@ import pandas as pd
 from finlstm import plots
 from finlstm.backtest import backtest, buy_and_hold
 from finlstm.data import load_prices
+from finlstm.devices import use_cpu_cores
 from finlstm.features import add_features, simple_returns
-from finlstm.lstm import ModelConfig, StackedLSTM
 from finlstm.metrics import annualized_return, majority_rate
+from finlstm.models import ModelConfig, StackedLSTM
+from finlstm.parallel import fit_many, predict_many
 from finlstm.prep import MinMaxScaler, make_windows, walk_forward_folds
-from finlstm.train import TrainConfig, fit_many, predict_many
+from finlstm.train import TrainConfig
+
+use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see Lesson 1)
 
 WINDOW = 20
 N_FOLDS, TEST_DAYS, TRAIN_DAYS = 8, 250, 1500

@@ -32,16 +32,19 @@ from scipy.stats import binomtest
 from finlstm import plots
 from finlstm.baselines import LogisticRegression
 from finlstm.data import load_prices
+from finlstm.devices import use_cpu_cores
 from finlstm.features import add_features
-from finlstm.lstm import ModelConfig, StackedLSTM
 from finlstm.metrics import (
     log_loss,
     majority_rate,
     pesaran_timmermann,
     roc_auc,
 )
+from finlstm.models import ModelConfig, StackedLSTM
 from finlstm.prep import MinMaxScaler, chronological_split, make_windows
 from finlstm.train import TrainConfig, fit, predict
+
+use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see Lesson 1)
 
 WINDOW = 20
 SEEDS = (0, 1, 2)

@@ -27,10 +27,13 @@ from scipy.stats import binomtest
 
 from finlstm import plots
 from finlstm.data import load_prices
+from finlstm.devices import use_cpu_cores
 from finlstm.features import add_features
-from finlstm.lstm import AttentionLSTM, ModelConfig
+from finlstm.models import AttentionLSTM, ModelConfig
 from finlstm.prep import MinMaxScaler, chronological_split, make_windows
 from finlstm.train import TrainConfig, fit, predict
+
+use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see Lesson 1)
 
 WINDOW, HORIZON = 30, 5
 CLASSES = ("Sell", "Hold", "Buy")

@@ -27,11 +27,15 @@ import pandas as pd
 from finlstm import plots
 from finlstm.baselines import garch_variance_forecast
 from finlstm.data import load_prices
+from finlstm.devices import use_cpu_cores
 from finlstm.features import log_returns, parkinson_variance
-from finlstm.lstm import ModelConfig, StackedLSTM
 from finlstm.metrics import qlike_losses
-from finlstm.prep import MinMaxScaler, make_windows
-from finlstm.train import TrainConfig, fit, fit_many, predict, predict_many
+from finlstm.models import ModelConfig, StackedLSTM
+from finlstm.parallel import fit_many, predict_many
+from finlstm.prep import MinMaxScaler, future_realized_variance, make_windows
+from finlstm.train import TrainConfig, fit, predict
+
+use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see Lesson 1)
 
 HORIZON, WINDOW = 5, 20
 MEMBERS = 3  # sub-period models in the ensemble
@@ -55,11 +59,8 @@ dates = returns.index
 n = len(returns)
 range_variance = parkinson_variance(prices["High"], prices["Low"]).loc[dates]
 squared = returns.to_numpy() ** 2
-cumulative = np.concatenate([[0.0], np.cumsum(squared)])
-future_rv = np.full(n, np.nan)  # r[s]^2 + ... + r[s + 4]^2
-future_rv[: n - HORIZON + 1] = (
-    cumulative[HORIZON:] - cumulative[: n - HORIZON + 1]
-)
+# future_rv[s] = r[s]^2 + ... + r[s + 4]^2: the 5 days starting at row s.
+future_rv = future_realized_variance(returns.to_numpy(), HORIZON)
 train_end = int(dates.searchsorted(pd.Timestamp("2007-01-01")))
 val_end = int(dates.searchsorted(pd.Timestamp("2008-01-01")))
 test_end = int(dates.searchsorted(pd.Timestamp("2010-01-01")))
@@ -126,7 +127,7 @@ plots.show(
 # * **Single model**: trained on all of 1999-2006, early stopping on 2007.
 # * **Ensemble**: three models, each trained on one third of the training
 #   windows (1999-2001, 2001-2004, 2004-2006 roughly), 20 epochs each, all in
-#   one compiled program (`finlstm.train.fit_many`). At each forecast the members
+#   one compiled program (`finlstm.parallel.fit_many`). At each forecast the members
 #   are weighted by the inverse of their mean QLIKE over the last 21 forecasts
 #   whose outcome is already known (a forecast's 5 days end before the day it
 #   is used).

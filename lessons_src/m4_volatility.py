@@ -22,7 +22,6 @@
 # what then happens.
 
 # %%
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -30,11 +29,19 @@ import pandas as pd
 from finlstm import plots
 from finlstm.baselines import garch_variance_forecast
 from finlstm.data import load_prices
+from finlstm.devices import use_cpu_cores
 from finlstm.features import log_returns, parkinson_variance
-from finlstm.lstm import ModelConfig, StackedLSTM
 from finlstm.metrics import diebold_mariano, qlike_losses
-from finlstm.prep import MinMaxScaler, chronological_split, make_windows
+from finlstm.models import ModelConfig, StackedLSTM
+from finlstm.prep import (
+    MinMaxScaler,
+    chronological_split,
+    future_realized_variance,
+    make_windows,
+)
 from finlstm.train import TrainConfig, fit, predict
+
+use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see Lesson 1)
 
 HORIZON = 5  # trading days summed in the target
 WINDOW = 20
@@ -69,11 +76,7 @@ range_variance = parkinson_variance(prices["High"], prices["Low"]).loc[
 squared = returns.to_numpy() ** 2
 n = len(returns)
 # future_rv[s] = r[s]^2 + ... + r[s + 4]^2: the 5 days starting at row s.
-future_rv = np.full(n, np.nan)
-cumulative = np.concatenate([[0.0], np.cumsum(squared)])
-future_rv[: n - HORIZON + 1] = (
-    cumulative[HORIZON:] - cumulative[: n - HORIZON + 1]
-)
+future_rv = future_realized_variance(returns.to_numpy(), HORIZON)
 bounds = chronological_split(n)
 dates = returns.index
 print(f"{n} days of returns, {dates[0].date()} to {dates[-1].date()}")
@@ -112,7 +115,7 @@ print(garch.params.round(4).to_dict())
 # forecast. Inputs are scaled with the training rows' minimum and maximum.
 #
 # The output is the log of the forecast variance, and the model is trained with
-# the QLIKE loss (Patton 2011) itself, `finlstm.train.qlike_loss`: the loss it
+# the QLIKE loss (Patton 2011) itself, `finlstm.losses.qlike_loss`: the loss it
 # is judged by. Targets are divided by the training mean so that they are
 # close to 1; forecasts are multiplied back.
 
@@ -127,7 +130,7 @@ target_scale = np.nanmean(future_rv[: bounds.train_end - HORIZON])
 # The window ending at t is labelled with future_rv[t + 1] (horizon 1 below).
 # Training and validation windows whose 5 target days cross into the next part
 # are dropped (a purge of HORIZON - 1 rows).
-forecasts = {}
+forecasts, forecast_rows = {}, {}
 for name, x in inputs.items():
     first = int(np.argmax(np.isfinite(x).all(axis=1)))  # GARCH starts at row 1
     scaler = MinMaxScaler.fit(x[first : bounds.train_end])
@@ -145,15 +148,18 @@ for name, x in inputs.items():
         MODEL,
         (train.inputs, train.targets),
         (val.inputs, val.targets),
-        replace(TRAIN, seed=0),
+        TRAIN,
     )
     log_variance = predict(MODEL, result.params, test.inputs)[:, 0]
     forecasts[name] = np.exp(log_variance) * target_scale
+    forecast_rows[name] = test.target_rows
     print(
         f"{name:>6}: {train.inputs.shape} training windows, "
         f"{len(result.history['val_loss'])} epochs (best {result.best_epoch})"
     )
-test_rows = test.target_rows
+# Both models forecast the same test days (the first rows GARCH lacks are long before).
+assert np.array_equal(forecast_rows["LSTM"], forecast_rows["hybrid"])
+test_rows = forecast_rows["LSTM"]
 realized = future_rv[test_rows]
 forecasts["GARCH(1,1)"] = garch_forecast[test_rows]
 forecasts["training mean"] = np.full(len(test_rows), target_scale)

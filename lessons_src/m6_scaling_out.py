@@ -31,7 +31,6 @@
 # %%
 import os
 
-os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=8"
 os.environ["JAX_PLATFORMS"] = "cpu"
 
 import jax
@@ -42,11 +41,14 @@ from jax.sharding import PartitionSpec as P
 
 from finlstm import plots
 from finlstm.data import load_prices
+from finlstm.devices import DATA, make_mesh, use_cpu_cores
 from finlstm.features import add_features
-from finlstm.lstm import AttentionLSTM, ModelConfig
-from finlstm.parallel import DATA, fit_data_parallel, make_mesh
+from finlstm.models import AttentionLSTM, ModelConfig
+from finlstm.parallel import fit_many
 from finlstm.prep import MinMaxScaler, chronological_split, make_windows
 from finlstm.train import TrainConfig, predict
+
+use_cpu_cores(8)  # 8 CPU devices: before JAX starts
 
 print(jax.device_count(), "devices:", [str(d) for d in jax.devices()])
 
@@ -85,7 +87,7 @@ print("training inputs", x.shape, "(samples, timesteps, features)")
 # %% [markdown]
 # ## A mesh, and a batch split over it
 #
-# `finlstm.parallel.make_mesh` arranges the devices in a grid with two named
+# `finlstm.devices.make_mesh` arranges the devices in a grid with two named
 # axes: `models` (to train several models side by side) and `data` (to split
 # each batch). With all 8 devices on `data`, a batch of 64 windows is cut into
 # 8 slices of 8, one per device. `jax.debug.visualize_array_sharding` shows
@@ -116,8 +118,8 @@ MODEL = AttentionLSTM(
 CONFIG = TrainConfig(
     epochs=2, batch_size=64, loss="cross_entropy", progress=False, seed=0
 )
-params_1, losses_1 = fit_data_parallel(MODEL, x, y, CONFIG, make_mesh(data=1))
-params_8, losses_8 = fit_data_parallel(MODEL, x, y, CONFIG, make_mesh(data=8))
+params_1, losses_1 = fit_many(MODEL, x, y, CONFIG, make_mesh(data=1))
+params_8, losses_8 = fit_many(MODEL, x, y, CONFIG, make_mesh(data=8))
 
 
 def probabilities(params):
@@ -193,8 +195,8 @@ plots.show(
 xs = np.stack([x, x[::-1]])  # two models, each with its own data
 ys = np.stack([y, y[::-1]])
 grid = make_mesh(data=4, models=2)
-stacked, stacked_losses = fit_data_parallel(MODEL, xs, ys, CONFIG, grid)
-reference, _ = fit_data_parallel(MODEL, xs, ys, CONFIG, make_mesh(data=1))
+stacked, stacked_losses = fit_many(MODEL, xs, ys, CONFIG, grid)
+reference, _ = fit_many(MODEL, xs, ys, CONFIG, make_mesh(data=1))
 leaf = jax.tree.leaves(stacked)[0]
 print(
     "mesh:", dict(grid.shape), "| a parameter's sharding:", leaf.sharding.spec

@@ -9,6 +9,12 @@ import sys
 
 import pytest
 
+from finlstm.devices import use_cpu_cores
+
+# The tests train as the lessons do: one XLA device per CPU core, asked for before the first
+# JAX computation (importing finlstm changes nothing by itself).
+use_cpu_cores()
+
 
 def _run_on_devices(code: str, devices: int) -> dict:
     """Run `code` in a fresh Python process whose JAX has `devices` CPU devices (JAX fixes

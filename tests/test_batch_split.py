@@ -16,8 +16,10 @@ CHECKS = textwrap.dedent(
     import json
     import jax
     import numpy as np
+    import finlstm.parallel as many_models
+    from finlstm.losses import mse_loss
     import finlstm.train as T
-    from finlstm.lstm import ModelConfig, StackedLSTM
+    from finlstm.models import ModelConfig, StackedLSTM
 
     rng = np.random.default_rng(0)
     series = np.sin(np.arange(720) / 4.0) + 0.05 * rng.standard_normal(720)
@@ -33,7 +35,7 @@ CHECKS = textwrap.dedent(
         result = T.fit(model, (x[:520], y[:520]), (x[520:], y[520:]), config)
         folds = np.stack([x[k * 40 : k * 40 + 260] for k in range(4)])
         targets = np.stack([y[k * 40 : k * 40 + 260] for k in range(4)])
-        many, many_losses = T.fit_many(model, folds, targets, config)
+        many, many_losses = many_models.fit_many(model, folds, targets, config)
         return (
             result,
             T.predict(model, result.params, x[:137]),  # 137: padded to 140 rows
@@ -43,17 +45,17 @@ CHECKS = textwrap.dedent(
 
     split, split_outputs, split_many_devices, split_many_losses = train_all()
     split_devices = devices_holding(split.params)
-    batch_mesh, mesh_dividing = T.batch_mesh, T._mesh_dividing
+    batch_mesh, models_mesh = T.batch_mesh, many_models.models_mesh
     T.batch_mesh = lambda batch_size: None  # everything on one device
-    T._mesh_dividing = lambda n, axis: None
+    many_models.models_mesh = lambda n_models: None
     T.jit_forward.cache_clear()
     T._train_epoch_for.cache_clear()
     one, one_outputs, one_many_devices, one_many_losses = train_all()
     one_devices = devices_holding(one.params)
-    T.batch_mesh, T._mesh_dividing = batch_mesh, mesh_dividing
+    T.batch_mesh, many_models.models_mesh = batch_mesh, models_mesh
 
     optimizer = T.make_optimizer(config)
-    step = T.jit_train_step(model, optimizer, T.LOSSES["mse"], 128)
+    step = T.jit_train_step(model, optimizer, mse_loss, 128)
     params = T.init_params(model, jax.random.key(0), x)
     carry = (params, optimizer.init(params), jax.random.key(1))
     compiled = step.lower(carry, (x[:128], y[:128])).compile().as_text()

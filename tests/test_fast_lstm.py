@@ -1,12 +1,15 @@
 """The hand-written backward pass of `lstm_layer_fast` against JAX's autodiff of `lstm_layer`."""
 
+from dataclasses import replace
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from finlstm.fast_lstm import lstm_layer_fast
-from finlstm.lstm import CellParams, LSTMLayer, ModelConfig, StackedLSTM, lstm_layer
+from finlstm.lstm import CellParams, lstm_layer
+from finlstm.models import AttentionLSTM, LSTMLayer, ModelConfig, StackedLSTM
 
 
 def random_problem(key, batch=3, time=7, features=2, hidden=5):
@@ -143,3 +146,24 @@ def test_short_and_odd_sequences(time):
     grad = jax.grad(scalar_of(lstm_layer_fast, w_hs, w_final))(params, xs, carry)
     grad_ref = jax.grad(scalar_of(lstm_layer, w_hs, w_final))(params, xs, carry)
     np.testing.assert_allclose(grad.w_h, grad_ref.w_h, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("hidden_sizes", [(8,), (8, 6)])
+def test_the_attention_model_computes_the_same_with_either_layer(hidden_sizes):
+    """AttentionLSTM runs the fast layers time-major between one transpose in and one out;
+    its outputs and gradients equal those of the reference layers, batch-major."""
+    x = jax.random.normal(jax.random.key(8), (4, 9, 3))
+    config = ModelConfig(hidden_sizes=hidden_sizes, dense_size=4, output_size=3, dropout=0.0)
+    fast = AttentionLSTM(config, attention_units=5)
+    slow = AttentionLSTM(replace(config, fast=False), attention_units=5)
+    params = fast.init(jax.random.key(9), x)["params"]
+
+    def loss(model):
+        return lambda p: jnp.sum(model.apply({"params": p}, x) ** 2)
+
+    np.testing.assert_allclose(
+        fast.apply({"params": params}, x), slow.apply({"params": params}, x), atol=1e-5
+    )
+    grads, grads_ref = jax.grad(loss(fast))(params), jax.grad(loss(slow))(params)
+    for a, b in zip(jax.tree.leaves(grads), jax.tree.leaves(grads_ref), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

@@ -1,4 +1,5 @@
-"""Tests of finlstm.lstm: the cell against Flax's own, gradients, shapes, initialisation."""
+"""Tests of finlstm.lstm and finlstm.models: the cell against Flax's own, gradients, shapes,
+initialisation."""
 
 import flax.linen as nn
 import jax
@@ -6,16 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from finlstm.lstm import (
-    AttentionLSTM,
-    CellParams,
-    LSTMLayer,
-    ModelConfig,
-    StackedLSTM,
-    count_params,
-    lstm_cell,
-    lstm_layer,
-)
+from finlstm.lstm import CellParams, lstm_cell, lstm_layer
+from finlstm.models import AttentionLSTM, LSTMLayer, ModelConfig, StackedLSTM, count_params
 
 
 def _flax_cell_and_ours(features=3, hidden=5, seed=0):

@@ -1,4 +1,5 @@
-"""finlstm.parallel on 8 simulated CPU devices: the sharded step equals one device's.
+"""finlstm.parallel.fit_many on a mesh of 8 simulated CPU devices: the sharded step equals
+one device's.
 
 JAX fixes its device count when it starts, so these checks run in a fresh Python process
 with XLA_FLAGS=--xla_force_host_platform_device_count=8.
@@ -10,15 +11,16 @@ import textwrap
 
 import pytest
 
-from finlstm.parallel import make_mesh
+from finlstm.devices import make_mesh
 
 CHECKS = textwrap.dedent(
     """
     import json
     import jax
     import numpy as np
-    from finlstm.lstm import ModelConfig, StackedLSTM
-    from finlstm.parallel import fit_data_parallel, make_mesh
+    from finlstm.devices import make_mesh
+    from finlstm.models import ModelConfig, StackedLSTM
+    from finlstm.parallel import fit_many
     from finlstm.train import TrainConfig, predict
 
     def outputs(params, inputs):
@@ -42,14 +44,14 @@ CHECKS = textwrap.dedent(
     y = 0.5 * x[:, -1, 0]
     model = StackedLSTM(ModelConfig(hidden_sizes=(8,), dense_size=4, dropout=0.1))
     config = TrainConfig(epochs=2, batch_size=32, progress=False)
-    one, losses_one = fit_data_parallel(model, x, y, config, make_mesh(data=1))
+    one, losses_one = fit_many(model, x, y, config, make_mesh(data=1))
     xs = np.stack([x, x[::-1]])
-    eight, losses_eight = fit_data_parallel(model, x, y, config, make_mesh(data=8))
+    eight, losses_eight = fit_many(model, x, y, config, make_mesh(data=8))
     ys = np.stack([y, y[::-1]])
-    stacked_one, _ = fit_data_parallel(model, xs, ys, config, make_mesh(data=1))
-    stacked_grid, _ = fit_data_parallel(model, xs, ys, config, make_mesh(data=4, models=2))
+    stacked_one, _ = fit_many(model, xs, ys, config, make_mesh(data=1))
+    stacked_grid, _ = fit_many(model, xs, ys, config, make_mesh(data=4, models=2))
     try:
-        fit_data_parallel(model, x, y, TrainConfig(epochs=1, batch_size=36), make_mesh(data=8))
+        fit_many(model, x, y, TrainConfig(epochs=1, batch_size=36), make_mesh(data=8))
         error = None
     except ValueError as caught:
         error = str(caught)

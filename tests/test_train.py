@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from finlstm.lstm import ModelConfig, StackedLSTM
+from finlstm.models import ModelConfig, StackedLSTM
 from finlstm.train import TrainConfig, TrainingDivergedError, fit, predict
 
 SMALL = ModelConfig(hidden_sizes=(8, 4), dense_size=4, dropout=0.0)
@@ -111,7 +111,7 @@ def test_unknown_loss_is_rejected():
 
 
 def test_fit_many_trains_each_model_on_its_own_data_only():
-    from finlstm.train import fit_many, predict_many
+    from finlstm.parallel import fit_many, predict_many
 
     (xa, ya), _ = _sine_task(seed=0)
     (xb, yb), _ = _sine_task(seed=1)
@@ -130,12 +130,12 @@ def test_fit_many_trains_each_model_on_its_own_data_only():
 
 
 def test_fit_many_names_bad_shapes_and_bad_folds():
-    from finlstm.train import fit_many
+    from finlstm.parallel import fit_many
 
     (x, y), _ = _sine_task()
     config = TrainConfig(epochs=1, batch_size=32, progress=False)
     with pytest.raises(ValueError, match="models, samples, time, features"):
-        fit_many(StackedLSTM(SMALL), x, y, config)
+        fit_many(StackedLSTM(SMALL), x[..., 0], y, config)
     x2, y2 = np.stack([x, x]), np.stack([y, y])
     x2[1, 5, 0, 0] = np.nan
     with pytest.raises(
@@ -148,7 +148,7 @@ def test_qlike_loss_is_minimised_at_the_log_of_the_mean_variance():
     import jax
     import jax.numpy as jnp
 
-    from finlstm.train import qlike_loss
+    from finlstm.losses import qlike_loss
 
     targets = jnp.array([0.5, 2.0, 1.5])  # mean 4/3
     grad = jax.grad(lambda s: qlike_loss(jnp.full((3, 1), s), targets))
@@ -177,9 +177,9 @@ def test_fits_that_differ_only_in_seed_or_length_share_one_compiled_epoch():
 
 def test_many_models_in_one_program_equal_vmap_and_are_split_over_devices():
     """`fit_many`, `train_many` and `predict_many` run one function per model through
-    `_over_models`; on a CPU it runs each device's models in turn instead of `jax.vmap`,
+    `over_models`; on a CPU it runs each device's models in turn instead of `jax.vmap`,
     which must not change what each model computes."""
-    from finlstm.train import _over_models
+    from finlstm.parallel import over_models
 
     def one_model(weights, inputs):  # a pytree in, a pytree out
         hidden = jnp.tanh(inputs @ weights["w"] + weights["b"])
@@ -192,7 +192,7 @@ def test_many_models_in_one_program_equal_vmap_and_are_split_over_devices():
         "b": jnp.asarray(rng.standard_normal((n, 5)), jnp.float32),
     }
     inputs = jnp.asarray(rng.standard_normal((n, 7, 3)), jnp.float32)
-    got = _over_models(one_model, n)(weights, inputs)
+    got = over_models(one_model, n)(weights, inputs)
     want = jax.vmap(one_model)(weights, inputs)
     for name in ("mean", "rows"):
         np.testing.assert_allclose(got[name], want[name], rtol=1e-5, atol=1e-6)

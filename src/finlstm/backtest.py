@@ -13,6 +13,12 @@ import numpy as np
 
 from finlstm.metrics import max_drawdown, sharpe_ratio, turnover
 
+__all__ = [
+    "BacktestResult",
+    "backtest",
+    "buy_and_hold",
+]
+
 
 @dataclass(frozen=True)
 class BacktestResult:

@@ -13,6 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+__all__ = [
+    "GarchForecast",
+    "LogisticRegression",
+    "garch_variance_forecast",
+    "historical_mean",
+    "persistence",
+]
+
 
 def persistence(values, target_index, horizon: int = 1) -> np.ndarray:
     """The naive forecast: the value at row t + horizon is predicted by the value at row t.

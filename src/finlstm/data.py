@@ -23,6 +23,20 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+__all__ = [
+    "BUNDLED",
+    "OHLCV",
+    "PRICE_COLUMNS",
+    "BundledSeries",
+    "DataUnavailableError",
+    "PriceDataError",
+    "default_cache_dir",
+    "download_yfinance",
+    "load_prices",
+    "read_price_csv",
+    "validate_prices",
+]
+
 PRICE_COLUMNS = ("Open", "High", "Low", "Close")
 OHLCV = (*PRICE_COLUMNS, "Volume")
 NanPolicy = Literal["raise", "ffill", "drop"]

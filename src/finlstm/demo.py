@@ -17,10 +17,18 @@ from dataclasses import dataclass
 
 from finlstm.baselines import persistence
 from finlstm.data import load_prices
-from finlstm.lstm import ModelConfig, StackedLSTM, count_params
+from finlstm.devices import enable_compilation_cache, use_cpu_cores
 from finlstm.metrics import directional_accuracy, majority_rate, rmse
+from finlstm.models import ModelConfig, StackedLSTM, count_params
 from finlstm.prep import MinMaxScaler, chronological_split, make_windows
-from finlstm.train import TrainConfig, enable_compilation_cache, fit, predict
+from finlstm.train import TrainConfig, fit, predict
+
+__all__ = [
+    "DemoConfig",
+    "main",
+    "report",
+    "run",
+]
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=TrainConfig.seed)
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
+    use_cpu_cores()  # one XLA device per CPU core, as the lessons train
     enable_compilation_cache()
     train = TrainConfig(epochs=args.epochs, seed=args.seed, progress=not args.no_progress)
     print(report(run(DemoConfig(train=train))))

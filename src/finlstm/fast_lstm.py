@@ -1,25 +1,21 @@
-"""The LSTM layer again, with a hand-written backward pass shaped for a CPU.
+"""The LSTM layer of `finlstm.lstm` again, with a hand-written backward pass shaped for a CPU.
 
 `finlstm.lstm.lstm_layer` is the layer as the equations read: a `jax.lax.scan` of
-`lstm_cell`, differentiated by JAX. It is correct, and it is what the lessons explain. This
-module computes the same numbers with a different plan, found by profiling a training step
-on a two-core CPU (see the "How fast is it?" page), where three things cost more than the
-arithmetic:
+`lstm_cell`, differentiated by JAX. This module keeps its contract (`CellParams`, the carry
+(h, c), the gate order i, f, g, o) and its forward step, and plans the gradient differently,
+because on a CPU three things cost more than the arithmetic (measured on the "How fast is
+it?" page):
 
-1. **Memory.** Autodiff of the scan stores about a dozen intermediates of every step (each
-   gate before and after its nonlinearity, tanh(c), ...) as (T, batch, H) stacks, and
-   copies them between the forward and the backward loop. Here the forward loop keeps
-   three: c_{t-1}, the gates' pre-activations z_t and h_{t-1}. The backward loop
-   overwrites each z_t with its gradient dz_t once it has used it, so the stack of dz
-   costs no new memory.
-2. **Small products.** Autodiff accumulates dW_h += h_{t-1}^T dz_t inside the backward loop:
-   60 small products and 60 additions. Here the loop only stores dz_t; the weight gradients
-   are summed after it in one product each, with T * batch rows.
-3. **Transposed operands.** The backward loop's one product, dz_t W_h^T, ran about 1.7
-   times slower than the forward loop's h_{t-1} W_h of the same size while XLA read W_h
-   transposed in place; W_h^T is laid out once before the loop. Likewise the forward
-   loop writes h_{t-1} feature-first, (H, T, batch), the layout the product for dW_h
-   wants, instead of XLA transposing the whole stack after the loop.
+1. **Memory.** Autodiff of the scan stores about a dozen intermediates of every step as
+   (T, batch, H) stacks. Here the forward loop keeps three: c_{t-1}, the gates'
+   pre-activations z_t and h_{t-1}. The backward loop overwrites each z_t with its gradient
+   dz_t once it has used it, so the stack of dz costs no new memory.
+2. **Small products.** Autodiff accumulates dW_h += h_{t-1}^T dz_t inside the backward loop,
+   one small product per step. Here the loop only stores dz_t; the weight gradients are
+   summed after it in one product each, with T * batch rows.
+3. **Transposed operands.** W_h^T is laid out once before the backward loop instead of read
+   transposed at every step, and the forward loop writes h_{t-1} feature-first,
+   (H, T, batch), the layout the product for dW_h wants.
 
 The layer works time-major, (time, batch, features), so that a stack of layers does not
 transpose its activations between layers. `tests/test_fast_lstm.py` checks outputs and
@@ -30,6 +26,10 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+
+from finlstm.lstm import Carry, CellParams, lstm_cell, zero_carry
+
+__all__ = ["lstm_layer_fast", "lstm_scan"]
 
 Array = jax.Array
 
@@ -44,11 +44,9 @@ def _gates(z: Array):
 def _keep_as_product(xs: Array, w_x: Array) -> tuple[Array, Array]:
     """xs (T, batch, 1) and w_x (1, 4H) with a zero second feature; other shapes unchanged.
 
-    With one input feature, XLA's CPU backend rewrites x_t W_x as a broadcast multiply and
-    fuses it with the gate nonlinearities into a loop that ran 8 times slower than the
-    same nonlinearities after a matrix product (about 68 against 9 us a step at batch 64;
-    the whole train step 25 against 21 ms). A zero feature keeps it a matrix product and
-    changes no number.
+    With one input feature, XLA's CPU backend rewrites x_t W_x as a broadcast multiply fused
+    with the gate nonlinearities, a much slower loop (see the "How fast is it?" page). A
+    zero feature keeps it a matrix product and changes no number.
     """
     if xs.shape[-1] != 1:
         return xs, w_x
@@ -56,7 +54,8 @@ def _keep_as_product(xs: Array, w_x: Array) -> tuple[Array, Array]:
 
 
 def _step(w_x, w_h, b, x, h, c_before):
-    """One step of the cell: the pre-activations z (batch, 4H), the new h and c (batch, H)."""
+    """`lstm_cell`'s step, also returning the pre-activations z (batch, 4H) that the backward
+    pass needs: (z, the new h, the new c), each (batch, H)."""
     z = x @ w_x + h @ w_h + b
     i, f, g, o = _gates(z)
     c = f * c_before + i * g
@@ -67,12 +66,8 @@ def _scan_forward(w_x, w_h, b, xs, h0, c0):
     """The forward loop. xs: (T, batch, features) -> (hs (T, batch, H), the last c (batch,
     H))."""
     xs, w_x = _keep_as_product(xs, w_x)
-
-    def step(carry, x):
-        _, h, c = _step(w_x, w_h, b, x, *carry)
-        return (h, c), h
-
-    (_, c_last), hs = jax.lax.scan(step, (h0, c0), xs)
+    params = CellParams(w_x, w_h, b)
+    (_, c_last), hs = jax.lax.scan(lambda carry, x: lstm_cell(params, carry, x), (h0, c0), xs)
     return hs, c_last
 
 
@@ -83,8 +78,8 @@ def _scan_forward_for_training(w_x, w_h, b, xs, h0, c0):
 
     That last one is the left operand of the weight gradient sum_t h_{t-1}^T dz_t, a
     product that contracts time and batch; XLA's CPU backend wants them innermost there,
-    and given a (T, batch, H) stack it transposed the whole of it first (2.6 ms of a
-    core's 50 ms step at batch 256). Each step writes its (H, batch) block in place.
+    and given a (T, batch, H) stack it transposes the whole of it first. Each step writes
+    its (H, batch) block in place.
     """
     xs, w_x = _keep_as_product(xs, w_x)
 
@@ -166,10 +161,10 @@ def _sum_over_steps(a: Array, b: Array) -> Array:
     """sum over t of a_t^T b_t, for a: (T, batch, m) and b: (T, batch, n) -> (m, n).
 
     One product that contracts time and batch together, after the loop, instead of T small
-    ones inside it. (On one device, `a.reshape(-1, m).T @ b.reshape(-1, n)` ran about 6%
-    faster at batch 256; but when the batch is split over devices, that reshape merges a
-    split axis into an unsplit one, and XLA gathers the whole stacks onto every device.
-    The einsum stays a product of each device's own rows plus one sum across devices.)
+    ones inside it. Not a reshape to (T * batch, m): when the batch is split over devices,
+    that reshape merges a split axis into an unsplit one, and XLA gathers the whole stacks
+    onto every device. The einsum stays a product of each device's own rows plus one sum
+    across devices.
     """
     return jnp.einsum("tbm,tbn->mn", a, b)
 
@@ -178,7 +173,9 @@ lstm_scan.defvjp(_lstm_scan_fwd, _lstm_scan_bwd)
 # --8<-- [end:recurrence]
 
 
-def lstm_layer_fast(params, xs: Array, carry=None, *, time_major: bool = False):
+def lstm_layer_fast(
+    params: CellParams, xs: Array, carry: Carry | None = None, *, time_major: bool = False
+) -> tuple[Carry, Array]:
     """Same contract as `finlstm.lstm.lstm_layer`, same numbers, faster gradients.
 
     params: a `CellParams` (w_x, w_h, b); xs: (batch, time, features), or (time, batch,
@@ -188,7 +185,6 @@ def lstm_layer_fast(params, xs: Array, carry=None, *, time_major: bool = False):
     if not time_major:
         xs = jnp.swapaxes(xs, 0, 1)
     if carry is None:
-        zeros = jnp.zeros((xs.shape[1], params.w_h.shape[0]), xs.dtype)
-        carry = (zeros, zeros)
+        carry = zero_carry(xs.shape[1], params.w_h.shape[0], xs.dtype)
     hs, c_last = lstm_scan(params.w_x, params.w_h, params.b, xs, *carry)
     return (hs[-1], c_last), (hs if time_major else jnp.swapaxes(hs, 0, 1))

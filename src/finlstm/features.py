@@ -10,6 +10,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+__all__ = [
+    "add_features",
+    "bollinger_bands",
+    "log_returns",
+    "macd",
+    "parkinson_variance",
+    "realized_volatility",
+    "rsi",
+    "simple_returns",
+]
+
 
 def _series(prices, name: str = "prices", positive: bool = True) -> pd.Series:
     if not isinstance(prices, pd.Series):

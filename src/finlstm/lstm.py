@@ -1,4 +1,4 @@
-"""The LSTM: one cell as a pure function, a layer as `jax.lax.scan` over time, Flax models.
+"""The LSTM as the course teaches it: one cell as a pure function, a layer as `jax.lax.scan`.
 
 The cell computes the course's equations, with the four gates fused into one 4H-wide
 matrix product per input (gate order: input i, forget f, candidate g, output o):
@@ -10,18 +10,32 @@ matrix product per input (gate order: input i, forget f, candidate g, output o):
 
 One fused product instead of four small ones is the same arithmetic in fewer, larger
 matrix multiplications, which is what CPUs and GPUs are fast at.
+
+This module is the contract the rest builds on: `CellParams`, the carry (h, c) and the gate
+order. `finlstm.fast_lstm` computes the same layer with a hand-written backward pass, and
+`finlstm.models` wraps both in Flax modules.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from finlstm.fast_lstm import lstm_layer_fast
+__all__ = [
+    "Carry",
+    "CellParams",
+    "RNNParams",
+    "lstm_bias_init",
+    "lstm_cell",
+    "lstm_layer",
+    "recurrent_init",
+    "rnn_cell",
+    "rnn_layer",
+    "zero_carry",
+]
 
 Array = jax.Array
 
@@ -118,120 +132,6 @@ def recurrent_init(key, shape, dtype=jnp.float32):
     return jnp.concatenate(blocks, axis=1)
 
 
-class LSTMLayer(nn.Module):
-    """Flax wrapper of the LSTM layer: (batch, time, features) -> (batch, time, hidden), or
-    (time, batch, ...) both sides with `time_major=True`.
-
-    `fast=True` (the default) runs `finlstm.fast_lstm.lstm_layer_fast`, the same layer with a
-    hand-written backward pass; `fast=False` runs `lstm_layer`, differentiated by JAX. Both
-    give the same outputs and gradients (to float32 rounding) from the same parameters.
-    """
-
-    hidden: int
-    forget_bias: float = 1.0
-    fast: bool = True
-    time_major: bool = False
-
-    @nn.compact
-    def __call__(self, xs: Array) -> Array:
-        features = xs.shape[-1]
-        params = CellParams(
-            w_x=self.param("w_x", nn.initializers.glorot_uniform(), (features, 4 * self.hidden)),
-            w_h=self.param("w_h", recurrent_init, (self.hidden, 4 * self.hidden)),
-            b=self.param("b", lstm_bias_init(self.forget_bias), (4 * self.hidden,)),
-        )
-        if self.fast:
-            _, hs = lstm_layer_fast(params, xs, time_major=self.time_major)
-            return hs
-        if self.time_major:
-            return jnp.swapaxes(lstm_layer(params, jnp.swapaxes(xs, 0, 1))[1], 0, 1)
-        return lstm_layer(params, xs)[1]
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """The course model: LSTM(128) -> Dropout -> LSTM(64) -> Dropout -> Dense(25) -> Dense(1).
-
-    `dense_activation=None` matches the outline's Keras code, where Dense(25) is linear (so
-    Dense(25) -> Dense(1) is one linear map in two steps); "relu" makes it a real hidden layer.
-    """
-
-    hidden_sizes: tuple[int, ...] = (128, 64)
-    dense_size: int = 25
-    output_size: int = 1
-    dropout: float = 0.2
-    forget_bias: float = 1.0
-    dense_activation: str | None = None
-    fast: bool = True  # LSTM layers with the hand-written backward pass (see LSTMLayer)
-
-
-class StackedLSTM(nn.Module):
-    """Stacked LSTM with dropout between layers and a dense head.
-
-    Input (batch, time, features) -> output (batch, output_size): a regression value, or
-    logits for a classifier (sigmoid / softmax applied by the loss, not here).
-    """
-
-    config: ModelConfig = ModelConfig()
-
-    @nn.compact
-    def __call__(self, x: Array, *, train: bool = False) -> Array:
-        cfg = self.config
-        # The fast layers run time-major, (time, batch, features): one transpose of the
-        # input here instead of two per layer.
-        time_major = cfg.fast
-        h = jnp.swapaxes(x, 0, 1) if time_major else x
-        for k, size in enumerate(cfg.hidden_sizes):
-            h = LSTMLayer(size, cfg.forget_bias, cfg.fast, time_major, name=f"lstm_{k}")(h)
-            if k == len(cfg.hidden_sizes) - 1:
-                h = h[-1] if time_major else h[:, -1]  # the last layer hands on its final state
-            h = nn.Dropout(cfg.dropout, deterministic=not train)(h)
-        h = nn.Dense(cfg.dense_size, name="dense")(h)
-        if cfg.dense_activation is not None:
-            h = getattr(nn, cfg.dense_activation)(h)
-        return nn.Dense(cfg.output_size, name="head")(h)
-
-
-class AttentionPooling(nn.Module):
-    """Additive attention over time (Bahdanau et al. 2015), pooling hs into one vector.
-
-    hs: (batch, time, hidden) -> (context (batch, hidden), weights (batch, time)); the
-    weights are a softmax over time steps and say how much each day contributed.
-    """
-
-    units: int = 32
-
-    @nn.compact
-    def __call__(self, hs: Array) -> tuple[Array, Array]:
-        scores = nn.Dense(1, name="score")(jnp.tanh(nn.Dense(self.units, name="proj")(hs)))
-        weights = jax.nn.softmax(scores[..., 0], axis=-1)
-        context = jnp.einsum("bt,bth->bh", weights, hs)
-        return context, weights
-
-
-class AttentionLSTM(nn.Module):
-    """LSTM encoder -> attention pooling over time -> dense head (logits).
-
-    The attention weights (batch, time) are stored with `sow` under
-    ("intermediates", "attention_weights"): call `model.apply(vars, x, mutable=["intermediates"])`.
-    """
-
-    config: ModelConfig = ModelConfig(hidden_sizes=(64,), output_size=3)
-    attention_units: int = 32
-
-    @nn.compact
-    def __call__(self, x: Array, *, train: bool = False) -> Array:
-        cfg = self.config
-        h = x
-        for k, size in enumerate(cfg.hidden_sizes):
-            h = LSTMLayer(size, cfg.forget_bias, cfg.fast, name=f"lstm_{k}")(h)
-            h = nn.Dropout(cfg.dropout, deterministic=not train)(h)
-        context, weights = AttentionPooling(self.attention_units, name="attention")(h)
-        self.sow("intermediates", "attention_weights", weights)
-        h = nn.relu(nn.Dense(cfg.dense_size, name="dense")(context))
-        return nn.Dense(cfg.output_size, name="head")(h)
-
-
 class RNNParams(NamedTuple):
     """Weights of a plain (Elman) tanh RNN layer: w_x (features, hidden), w_h (hidden, hidden),
     b (hidden,)."""
@@ -257,25 +157,3 @@ def rnn_layer(params: RNNParams, xs: Array, h: Array | None = None) -> tuple[Arr
         h = jnp.zeros((xs.shape[0], params.w_h.shape[0]), xs.dtype)
     h, hs = jax.lax.scan(lambda hh, x: rnn_cell(params, hh, x), h, jnp.swapaxes(xs, 0, 1))
     return h, jnp.swapaxes(hs, 0, 1)
-
-
-class RNNLayer(nn.Module):
-    """Flax wrapper of `rnn_layer`, orthogonal recurrent weights: (batch, time, features) ->
-    (batch, time, hidden)."""
-
-    hidden: int
-
-    @nn.compact
-    def __call__(self, xs: Array) -> Array:
-        params = RNNParams(
-            w_x=self.param("w_x", nn.initializers.glorot_uniform(), (xs.shape[-1], self.hidden)),
-            w_h=self.param("w_h", nn.initializers.orthogonal(), (self.hidden, self.hidden)),
-            b=self.param("b", nn.initializers.zeros, (self.hidden,)),
-        )
-        _, hs = rnn_layer(params, xs)
-        return hs
-
-
-def count_params(params) -> int:
-    """Number of scalar parameters in a pytree."""
-    return sum(p.size for p in jax.tree_util.tree_leaves(params))

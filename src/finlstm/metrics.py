@@ -13,6 +13,27 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+__all__ = [
+    "DMResult",
+    "PTResult",
+    "annualized_return",
+    "diebold_mariano",
+    "directional_accuracy",
+    "log_loss",
+    "mae",
+    "mae_ratio",
+    "majority_rate",
+    "max_drawdown",
+    "pesaran_timmermann",
+    "qlike",
+    "qlike_losses",
+    "rmse",
+    "rmse_ratio",
+    "roc_auc",
+    "sharpe_ratio",
+    "turnover",
+]
+
 
 def _pair(y_true, y_pred, names=("y_true", "y_pred")) -> tuple[np.ndarray, np.ndarray]:
     a, b = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)

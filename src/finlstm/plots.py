@@ -19,6 +19,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+__all__ = [
+    "PALETTE",
+    "THEMES",
+    "figure_html",
+    "render_png",
+    "show",
+]
+
 # Okabe & Ito's colour-blind-safe palette, readable on white and on near-black.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442"]
 

@@ -1,4 +1,5 @@
-"""Leak-free preparation: chronological splits, train-only scaling, windows, walk-forward folds.
+"""Leak-free preparation: chronological splits, train-only scaling, windows, walk-forward folds,
+and the future realised variance that the volatility lessons forecast.
 
 The rule every function here keeps: nothing fitted sees data from after the training period.
 Splits are chronological, the scaler's statistics come from the training rows only, and a
@@ -11,6 +12,17 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+
+__all__ = [
+    "Fold",
+    "MinMaxScaler",
+    "SplitBounds",
+    "Windows",
+    "chronological_split",
+    "future_realized_variance",
+    "make_windows",
+    "walk_forward_folds",
+]
 
 
 @dataclass(frozen=True)
@@ -235,3 +247,22 @@ def walk_forward_folds(
             )
         folds.append(Fold(train_start, train_end, test_start, test_start + test_size))
     return folds
+
+
+def future_realized_variance(returns: np.ndarray, horizon: int) -> np.ndarray:
+    """The realised variance of the `horizon` days starting at each row, a forecasting target.
+
+    returns: (days,) daily log returns -> (days,) with row s = r[s]^2 + ... + r[s+horizon-1]^2
+    (squared-return units), NaN where fewer than `horizon` days remain. A window whose last
+    input is row t is labelled with row t + 1, so its target starts the day after it.
+    """
+    squared = np.asarray(returns, dtype=float) ** 2
+    if squared.ndim != 1:
+        raise ValueError(f"returns must be one series (days,), got shape {squared.shape}")
+    if not 1 <= horizon <= len(squared):
+        raise ValueError(f"horizon must be between 1 and {len(squared)} days, got {horizon}")
+    n = len(squared)
+    variance = np.full(n, np.nan)
+    cumulative = np.concatenate([[0.0], np.cumsum(squared)])
+    variance[: n - horizon + 1] = cumulative[horizon:] - cumulative[: n - horizon + 1]
+    return variance

@@ -1,21 +1,19 @@
-"""Training: a jitted epoch, early stopping on validation, seeded and repeatable.
+"""Training one model: a jitted epoch, early stopping on validation, seeded and repeatable.
 
 `fit(model, train, val, config)` is the one entry point. An epoch is one compiled program:
 the shuffle and every optimiser step run inside `jax.lax.scan`, so Python is not in the
 inner loop. All randomness (initialisation, shuffling, dropout) comes from one seed, split
-explicitly, so two runs with the same seed give the same numbers. On a CPU every batch is
-split over the cores, one XLA device each (`batch_mesh`), and many models (`fit_many`,
-`train_many`) are split over them too, each core training its share in turn; the numbers
-are the same as on one device up to float rounding.
+explicitly, so two runs with the same seed give the same numbers. Where there are several
+devices (after `finlstm.devices.use_cpu_cores()` on a CPU), every batch is split over them
+(`finlstm.devices.batch_mesh`); the numbers are the same as on one device up to float
+rounding. Many models at once: `finlstm.parallel`.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import flax.linen as nn
 import jax
@@ -24,6 +22,24 @@ import numpy as np
 import optax
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
+
+from finlstm.devices import DATA, batch_mesh
+from finlstm.losses import LOSSES
+
+__all__ = [
+    "FitResult",
+    "TrainConfig",
+    "TrainingDivergedError",
+    "evaluate",
+    "fit",
+    "init_params",
+    "jit_forward",
+    "jit_train_step",
+    "make_optimizer",
+    "make_train_epoch",
+    "make_train_step",
+    "predict",
+]
 
 Array = jax.Array
 
@@ -56,38 +72,6 @@ class FitResult:
     history: dict[str, list[float]] = field(default_factory=dict)  # train_loss, val_loss
     best_epoch: int = 0  # 1-based epoch whose parameters were kept
     stopped_early: bool = False
-
-
-def mse_loss(outputs: Array, targets: Array) -> Array:
-    """outputs: (batch, 1) predictions; targets: (batch,) -> mean squared error."""
-    return jnp.mean((outputs[:, 0] - targets) ** 2)
-
-
-def bce_loss(outputs: Array, targets: Array) -> Array:
-    """outputs: (batch, 1) logits; targets: (batch,) in {0, 1} -> binary cross-entropy."""
-    return jnp.mean(optax.sigmoid_binary_cross_entropy(outputs[:, 0], targets))
-
-
-def cross_entropy_loss(outputs: Array, targets: Array) -> Array:
-    """outputs: (batch, classes) logits; targets: (batch,) class ids -> cross-entropy."""
-    labels = targets.astype(jnp.int32)
-    return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(outputs, labels))
-
-
-def qlike_loss(outputs: Array, targets: Array) -> Array:
-    """outputs: (batch, 1) forecasts of log variance; targets: (batch,) realised variance
-    proxies > 0 -> mean QLIKE (Patton 2011) up to a constant that depends on the targets only:
-    targets * exp(-outputs) + outputs. Minimised when exp(outputs) is the expected variance."""
-    log_variance = outputs[:, 0]
-    return jnp.mean(targets * jnp.exp(-log_variance) + log_variance)
-
-
-LOSSES: dict[str, Callable[[Array, Array], Array]] = {
-    "mse": mse_loss,
-    "bce": bce_loss,
-    "cross_entropy": cross_entropy_loss,
-    "qlike": qlike_loss,
-}
 
 
 def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
@@ -127,37 +111,6 @@ def make_train_step(model: nn.Module, optimizer, loss_fn) -> Callable:
     return step
 
 
-# The smallest share of a batch that a device gets. Measured on 2 cores only: 32 rows each
-# (batch 64) made the course model's step 1.4x faster. Below some share, a core's products
-# are too small to pay for the sum across devices; where that is on a machine with many
-# cores was not measured, so the split stops at the share that was.
-MIN_ROWS_PER_DEVICE = 32
-
-
-def batch_mesh(batch_size: int) -> Mesh | None:
-    """The devices that share every batch of `batch_size` rows: a one-axis ("data") mesh
-    over the largest number of JAX's local devices that divides batch_size and leaves each
-    at least MIN_ROWS_PER_DEVICE rows, or None when that is a single device.
-
-    On a CPU, importing finlstm makes each core an XLA device, because XLA runs the steps
-    of a `lax.scan` on one core (see `finlstm/__init__.py`); a GPU machine has one device
-    and nothing is split. A split batch gives the same numbers as one device up to the
-    order of floating-point sums: dropout masks are drawn for the whole batch (JAX's
-    random bits do not depend on how an array is laid out over devices), each device
-    computes the gradient of its rows, and XLA adds the devices' shares (an all-reduce).
-    """
-    return _mesh_dividing(batch_size, "data", most=batch_size // MIN_ROWS_PER_DEVICE)
-
-
-def _mesh_dividing(n: int, axis: str, most: int | None = None) -> Mesh | None:
-    """A one-axis mesh over the most local devices (at most `most`) that divide n evenly;
-    None for one."""
-    devices = jax.local_devices()
-    most = len(devices) if most is None else max(1, min(most, len(devices)))
-    count = max(k for k in range(1, most + 1) if n % k == 0)
-    return None if count == 1 else Mesh(np.array(devices[:count]), (axis,))
-
-
 def jit_train_step(model: nn.Module, optimizer, loss_fn, batch_size: int) -> Callable:
     """`make_train_step` jitted for batches of `batch_size` rows, each batch split over the
     devices of `batch_mesh(batch_size)`; parameters and optimiser state are replicated on
@@ -166,7 +119,7 @@ def jit_train_step(model: nn.Module, optimizer, loss_fn, batch_size: int) -> Cal
     mesh = batch_mesh(batch_size)
     if mesh is None:
         return jax.jit(step, donate_argnums=0)
-    replicated, rows = NamedSharding(mesh, P()), NamedSharding(mesh, P("data"))
+    replicated, rows = NamedSharding(mesh, P()), NamedSharding(mesh, P(DATA))
     return jax.jit(
         step, in_shardings=(replicated, rows), out_shardings=replicated, donate_argnums=0
     )
@@ -190,7 +143,7 @@ def make_train_epoch(
         xb = x[order].reshape(n_batches, batch_size, *x.shape[1:])
         yb = y[order].reshape(n_batches, batch_size, *y.shape[1:])
         if mesh is not None:  # (batches, rows, ...): each device gets its rows of each batch
-            rows = NamedSharding(mesh, P(None, "data"))
+            rows = NamedSharding(mesh, P(None, DATA))
             xb, yb = jax.lax.with_sharding_constraint((xb, yb), rows)
         (params, opt_state, key), losses = jax.lax.scan(step, (params, opt_state, key), (xb, yb))
         return params, opt_state, key, losses.mean()
@@ -213,7 +166,7 @@ def jit_forward(model: nn.Module, batch_size: int) -> Callable:
     mesh = batch_mesh(batch_size)
     if mesh is None:
         return jax.jit(forward)
-    rows = NamedSharding(mesh, P("data"))
+    rows = NamedSharding(mesh, P(DATA))
     return jax.jit(forward, in_shardings=(NamedSharding(mesh, P()), rows), out_shardings=rows)
 
 
@@ -336,167 +289,3 @@ def _train_epoch_for(model: nn.Module, config: TrainConfig) -> Callable:
     return make_train_epoch(
         model, optimizer, loss_fn, config.batch_size, batch_mesh(config.batch_size)
     )
-
-
-def train_many(
-    init_fn: Callable[[Array], dict],
-    loss_fn: Callable[[dict, Array], Array],
-    keys: Array,
-    *,
-    steps: int,
-    optimizer: optax.GradientTransformation,
-) -> tuple[dict, Array]:
-    """Train one independent model per key in one compiled program: a `jax.lax.scan`
-    over optimiser steps for each model, the models split over the devices (on a CPU each
-    device trains its models in turn, on a GPU `jax.vmap` batches them: the faster of
-    the two on each, as measured on the "How fast is it?" page).
-
-    Suited to synthetic tasks whose batches are drawn from a key (the adding problem) and
-    to many seeds of one small model.
-
-    Args:
-      init_fn: key -> parameters of one model.
-      loss_fn: (parameters, key) -> scalar loss on a batch that the function draws from key.
-      keys: (models,) PRNG keys, one per model; each is split into init and batch keys.
-      steps: optimiser steps per model.
-      optimizer: an optax transformation (e.g. `make_optimizer(TrainConfig(...))`).
-
-    Returns:
-      (parameters stacked on a leading models axis, losses (models, steps)).
-    """
-
-    def train_one(key):
-        init_key, data_key = jax.random.split(key)
-        params = init_fn(init_key)
-
-        def step(carry, batch_key):
-            params, opt_state = carry
-            loss, grads = jax.value_and_grad(loss_fn)(params, batch_key)
-            updates, opt_state = optimizer.update(grads, opt_state, params)
-            return (optax.apply_updates(params, updates), opt_state), loss
-
-        carry = (params, optimizer.init(params))
-        (params, _), losses = jax.lax.scan(step, carry, jax.random.split(data_key, steps))
-        return params, losses
-
-    return _over_models(train_one, len(keys))(keys)
-
-
-def fit_many(
-    model: nn.Module,
-    x: np.ndarray,
-    y: np.ndarray,
-    config: TrainConfig = TrainConfig(),
-) -> tuple[dict, np.ndarray]:
-    """Train one model per leading index of x and y in one compiled program: a
-    `jax.lax.scan` over `config.epochs` epochs for each model, the models split over the
-    devices (on a CPU each device trains its models in turn, on a GPU `jax.vmap` batches
-    them: the faster of the two on each, as measured on the "How fast is it?" page).
-
-    For walk-forward folds or sub-periods of equal size. There is no validation set and no
-    early stopping: every model trains for exactly `config.epochs` epochs, a number that
-    must be chosen before looking at any test data.
-
-    Args:
-      x: (models, samples, time, features) inputs; y: (models, samples) targets.
-      config: TrainConfig; model k is seeded with fold_in(key(config.seed), k).
-
-    Returns:
-      (parameters stacked on a leading models axis, training loss (models, epochs)).
-    """
-    x = np.asarray(x, dtype=np.float32)
-    y = np.asarray(y, dtype=np.float32)
-    if x.ndim != 4 or y.shape != x.shape[:2]:
-        raise ValueError(
-            f"x must be (models, samples, time, features) and y (models, samples), got "
-            f"{x.shape} and {y.shape}"
-        )
-    for k in range(len(x)):
-        _check_arrays(f"model {k} train", x[k], y[k], config.batch_size)
-    if config.loss not in LOSSES:
-        raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {config.loss!r}")
-    optimizer = make_optimizer(config)
-    train_epoch = make_train_epoch(model, optimizer, LOSSES[config.loss], config.batch_size)
-
-    def train_one(key, x_one, y_one):
-        init_key, train_key = jax.random.split(key)
-        params = init_params(model, init_key, x_one[:1])
-
-        def epoch(carry, _):
-            params, opt_state, key = carry
-            params, opt_state, key, loss = train_epoch(params, opt_state, key, x_one, y_one)
-            return (params, opt_state, key), loss
-
-        carry = (params, optimizer.init(params), train_key)
-        (params, _, _), losses = jax.lax.scan(epoch, carry, None, length=config.epochs)
-        return params, losses
-
-    base = jax.random.key(config.seed)
-    keys = jax.vmap(lambda k: jax.random.fold_in(base, k))(jnp.arange(len(x)))
-    params, losses = _over_models(train_one, len(x))(keys, x, y)
-    losses = np.asarray(losses)
-    if not np.isfinite(losses).all():
-        bad = int(np.flatnonzero(~np.isfinite(losses).all(axis=1))[0])
-        raise TrainingDivergedError(f"model {bad}'s training loss stopped being finite")
-    return params, losses
-
-
-def predict_many(model: nn.Module, params: dict, x: np.ndarray) -> np.ndarray:
-    """Outputs of stacked models on their own inputs, dropout off.
-
-    params: stacked on a leading models axis (from `fit_many`); x: (models, samples, time,
-    features) -> (models, samples, outputs).
-    """
-
-    def forward(p, xs):
-        return model.apply({"params": p}, xs, train=False)
-
-    x = np.asarray(x, dtype=np.float32)
-    return np.asarray(_over_models(forward, len(x))(params, x))
-
-
-def _over_models(one_model: Callable, n_models: int) -> Callable:
-    """`one_model`, a function of one model's arguments, jitted for arguments and results
-    stacked on a leading models axis of length n_models, split over the devices of a mesh
-    that divides n_models (on a 2-core CPU, half of the models on each core).
-
-    On a CPU each device runs its models one after another (`jax.lax.map`). `jax.vmap`
-    gives the same numbers to float rounding, but XLA's CPU backend transposes the LSTM's
-    (time, models, batch, H) stacks around its batched products: on 2 cores, 8 models of
-    Lesson 4's one-layer model took 12.6 ms a step with `vmap` and 7.1 ms in turn, 16
-    course models 305 and 197 ms. On a GPU, batching the models is what pays (16 course
-    models cost 1.6 times one), so there it is `jax.vmap`.
-    """
-    mesh = _mesh_dividing(n_models, "models")
-    if jax.default_backend() != "cpu":
-        batched = jax.vmap(one_model)
-        if mesh is None:
-            return jax.jit(batched)
-        models = NamedSharding(mesh, P("models"))
-        return jax.jit(batched, in_shardings=models, out_shardings=models)
-
-    def in_turn(*stacked):
-        return jax.lax.map(lambda arguments: one_model(*arguments), stacked)
-
-    if mesh is None:
-        return jax.jit(in_turn)
-    # check_vma=False: each device's models need nothing from another device (no
-    # collectives), and the check would ask every zero state in the layers to be marked
-    # as differing between devices.
-    split = jax.shard_map(
-        in_turn, mesh=mesh, in_specs=P("models"), out_specs=P("models"), check_vma=False
-    )
-    return jax.jit(split)
-
-
-def enable_compilation_cache(path: str | Path | None = None) -> Path:
-    """Keep compiled programs on disk so a new process skips most of the first-step compile.
-
-    Default location: `$FINLSTM_JAX_CACHE` or ~/.cache/finlstm/jax.
-    """
-    default = Path.home() / ".cache" / "finlstm" / "jax"
-    path = Path(path or os.environ.get("FINLSTM_JAX_CACHE", default))
-    path.mkdir(parents=True, exist_ok=True)
-    jax.config.update("jax_compilation_cache_dir", str(path))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-    return path
