@@ -22,7 +22,8 @@ $(STAMP): pyproject.toml requirements/lock.txt
 
 install: $(STAMP)
 
-# Lessons run before the first page is built (docs/hooks/lessons.py); unchanged ones come
+# Lessons run before the first page is built (course_site.lessons, called by the hook
+# docs/hooks/lessons.py); unchanged ones come
 # from .cache/lessons/. The server rebuilds when a page, a lesson or the library changes.
 serve: $(STAMP)
 	$(BIN)/mkdocs serve --strict --dev-addr $(ADDRESS)
@@ -32,7 +33,7 @@ build: $(STAMP)
 
 # Execute the lessons only (NAME=m3_price_model for one; FORCE=1 ignores the cache).
 lessons: $(STAMP)
-	$(BIN)/python docs/hooks/lessons.py $(NAME) $(if $(FORCE),--force,)
+	$(BIN)/python -m course_site.lessons $(NAME) $(if $(FORCE),--force,)
 
 # Start a lesson from lessons_src/_template.py and list it in mkdocs.yml's nav:
 #   make new-lesson NAME=m4_my_topic TITLE="A title" MODULE=4
@@ -45,7 +46,7 @@ TORCH_WHEELS ?= /opt/wheels
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c requirements/lock.txt \
 		$(if $(wildcard $(TORCH_WHEELS)),--find-links $(TORCH_WHEELS),) -e ".[bench]"
-	$(BIN)/python bench/run.py $(ARGS)
+	$(BIN)/python -m bench.run $(ARGS)
 
 demo: $(STAMP)
 	$(BIN)/python -m finlstm.demo

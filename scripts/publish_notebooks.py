@@ -16,9 +16,9 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from course_site.launch import github_repo  # one place derives the repository
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "docs" / "hooks"))
-from launch import github_repo  # noqa: E402  (one place derives the repository)
 
 
 def _repo_url() -> str:

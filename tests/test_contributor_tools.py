@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from course_site import launch
+from scripts import check_lessons, new_lesson, publish_notebooks
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load(path: Path):
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[path.stem] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-new_lesson = _load(ROOT / "scripts" / "new_lesson.py")
-check_lessons = _load(ROOT / "scripts" / "check_lessons.py")
-launch = _load(ROOT / "docs" / "hooks" / "launch.py")
 
 
 @pytest.fixture
@@ -109,7 +97,7 @@ def test_launch_links_come_from_repo_url():
 
 
 def test_publish_notebooks_adds_an_install_cell_and_binder_requirements(tmp_path):
-    publish = _load(ROOT / "scripts" / "publish_notebooks.py")
+    publish = publish_notebooks
     lessons = tmp_path / "lessons"
     lessons.mkdir()
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A lesson")])

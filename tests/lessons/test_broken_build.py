@@ -41,13 +41,9 @@ def test_mkdocs_build_fails_naming_the_broken_lesson_cell_and_error(tmp_path):
 def test_printed_text_split_into_several_messages_is_stored_as_one():
     """Two runs that print the same text must store the same outputs, however the kernel
     happened to split the text into messages."""
-    import importlib.util
-
     import nbformat
 
-    spec = importlib.util.spec_from_file_location("lessons_hook", ROOT / "docs/hooks/lessons.py")
-    from_lessons = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(from_lessons)
+    from course_site import lessons as from_lessons
 
     def stream(name, text):
         return nbformat.v4.new_output("stream", name=name, text=text)

@@ -7,22 +7,18 @@ numbers copied into this file.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from course_site import lessons
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-spec = importlib.util.spec_from_file_location(
-    "lessons_hook", ROOT / "docs" / "hooks" / "lessons.py"
-)
-lessons = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(lessons)
 
 
 @pytest.fixture(scope="session")
@@ -76,12 +72,11 @@ def _outputs_without_timing(notebook) -> list:
     ]
 
 
-def test_a_second_run_gives_identical_outputs(executed, tmp_path, monkeypatch):
+def test_a_second_run_gives_identical_outputs(executed, tmp_path):
     """Determinism: every lesson re-executed from scratch prints and draws the same things
     (cells tagged `timing` measure the machine and are exempt)."""
-    monkeypatch.setattr(lessons, "CACHE", tmp_path / "cache")
-    monkeypatch.setattr(lessons, "OUTPUT", tmp_path / "out")
-    for path in lessons.build(force=True, log=lambda message: None):
+    project = replace(lessons.PROJECT, cache=tmp_path / "cache", output=tmp_path / "out")
+    for path in lessons.build(force=True, log=lambda message: None, project=project):
         again = nbformat.read(path, as_version=4)
         first = executed[path.stem]
         assert _outputs_without_timing(again) == _outputs_without_timing(first), path.stem
@@ -137,24 +132,20 @@ def test_m3_reports_the_persistence_ratio_consistently(executed):
     assert accuracy and 0.5 <= float(accuracy.group(2)) <= 1.0  # majority rate beside it
 
 
-def test_a_broken_lesson_fails_with_its_file_cell_and_error(tmp_path, monkeypatch):
+def test_a_broken_lesson_fails_with_its_file_cell_and_error(tmp_path):
     broken = tmp_path / "lessons_src"
     broken.mkdir()
     (broken / "m9_broken.py").write_text(
         "# %% [markdown]\n# # A broken lesson\n\n# %%\nx = 1\n\n# %%\nprint(undefined_name)\n"
     )
-    monkeypatch.setattr(lessons, "ROOT", tmp_path)
-    monkeypatch.setattr(lessons, "SOURCES", broken)
-    monkeypatch.setattr(lessons, "CACHE", tmp_path / "cache")
-    monkeypatch.setattr(lessons, "OUTPUT", tmp_path / "out")
+    project = lessons.Project.at(tmp_path)
     with pytest.raises(lessons.LessonError) as error:
-        lessons.build(log=lambda message: None)
+        lessons.build(log=lambda message: None, project=project)
     message = str(error.value)
     assert "lessons_src/m9_broken.py" in message
     assert "cell 3 (line 7 of the file)" in message
     assert "NameError" in message and "undefined_name" in message
-    assert not list((tmp_path / "cache").glob("*.ipynb")), "a failed lesson must not be cached"
-    shutil.rmtree(tmp_path / "cache", ignore_errors=True)
+    assert not list(project.cache.glob("*.ipynb")), "a failed lesson must not be cached"
 
 
 def test_m3_direction_is_tested_against_the_majority_rate(executed):

@@ -1,0 +1,236 @@
+"""Execute the lessons (lessons_src/*.py, jupytext percent format) into docs/lessons/*.ipynb.
+
+Used by the MkDocs hook docs/hooks/lessons.py (before every build), by
+`python -m course_site.lessons [lesson names...] [--force]` (`make lessons`), by the tests
+and by the benchmark.
+
+A lesson is cached under .cache/lessons/ by a hash of its own text, the library's code
+(src/finlstm/, as syntax trees without docstrings, so a change of wording or comments
+re-executes nothing) and requirements/lock.txt; an unchanged lesson is not re-run and a
+change of the library's code re-runs them all. A lesson that fails stops the build with its
+file, the failing cell and its line in the .py file, and the error.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "PROJECT",
+    "LessonError",
+    "Project",
+    "build",
+    "execute",
+    "lesson_sources",
+    "library_fingerprint",
+    "main",
+]
+
+CELL_TIMEOUT_S = 900
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where a checkout of the course keeps its lessons, library, outputs and cache."""
+
+    sources: Path
+    library: Path
+    lock: Path
+    output: Path
+    cache: Path
+
+    @classmethod
+    def at(cls, root: Path) -> Project:
+        """The folders of the checkout at `root`."""
+        return cls(
+            sources=root / "lessons_src",
+            library=root / "src" / "finlstm",
+            lock=root / "requirements" / "lock.txt",
+            output=root / "docs" / "lessons",
+            cache=root / ".cache" / "lessons",
+        )
+
+
+# The checkout this package is installed from (`make install` installs it editable).
+PROJECT = Project.at(Path(__file__).resolve().parents[2])
+
+
+class LessonError(RuntimeError):
+    """A lesson failed to execute; the message is written for the lesson's author."""
+
+
+def lesson_sources(project: Project = PROJECT) -> list[Path]:
+    """Every lesson file, in course order (file names start with the module number)."""
+    return sorted(p for p in project.sources.glob("*.py") if not p.name.startswith("_"))
+
+
+def library_fingerprint(project: Project = PROJECT) -> str:
+    """Hash of everything a lesson's outputs depend on besides its own text: the code of
+    every library file (not its docstrings or comments) and the pinned versions."""
+    digest = hashlib.sha256()
+    for path in [*sorted(project.library.rglob("*.py")), project.lock]:
+        if path.exists():
+            digest.update(path.name.encode())
+            text = path.read_bytes()
+            digest.update(_code_only(text) if path.suffix == ".py" else text)
+    return digest.hexdigest()
+
+
+def _code_only(source: bytes) -> bytes:
+    """The syntax tree of a Python file without its docstrings, as bytes; the tree has no
+    comments, so two files that differ only in docstrings or comments give the same bytes."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree, include_attributes=False).encode()
+
+
+def cache_key(source: Path, fingerprint: str) -> str:
+    return hashlib.sha256(source.read_bytes() + fingerprint.encode()).hexdigest()[:20]
+
+
+def _cell_line(source: Path, cell_index: int) -> int:
+    """1-based line in the .py file where notebook cell `cell_index` starts."""
+    import jupytext
+
+    lines = source.read_text().splitlines()
+    markers = [i + 1 for i, line in enumerate(lines) if line.startswith("# %%")]
+    notebook = jupytext.reads(source.read_text(), fmt="py:percent")
+    # Cells before the first marker (a leading header) shift the count by one.
+    offset = len(notebook.cells) - len(markers)
+    position = cell_index - offset
+    return markers[position] if 0 <= position < len(markers) else 1
+
+
+def execute(source: Path):
+    """Run one lesson top to bottom in a fresh kernel; return the executed notebook."""
+    import jupytext
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+    notebook = jupytext.read(source, fmt="py:percent")
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    notebook.metadata.pop("jupytext", None)
+    client = NotebookClient(
+        notebook,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name="python3",
+        record_timing=False,  # no timestamps, so two runs give the same file
+        resources={"metadata": {"path": str(source.parent)}},
+    )
+    try:
+        client.execute()
+    except (CellExecutionError, CellTimeoutError) as error:
+        raise LessonError(_describe_failure(source, notebook, error)) from None
+    return merge_streams(notebook)
+
+
+def merge_streams(notebook):
+    """Join consecutive stdout (or stderr) outputs of a cell into one.
+
+    How a cell's printed text is split into messages depends on timing inside the kernel
+    (a DataFrame and the newline after it can arrive apart), so without this two runs that
+    print the same text could store it differently.
+    """
+    for cell in notebook.cells:
+        merged = []
+        for output in cell.get("outputs", []):
+            previous = merged[-1] if merged else None
+            if (
+                output.get("output_type") == "stream"
+                and previous is not None
+                and previous.get("output_type") == "stream"
+                and previous.get("name") == output.get("name")
+            ):
+                previous["text"] += output["text"]
+            else:
+                merged.append(output)
+        if "outputs" in cell:
+            cell["outputs"] = merged
+    return notebook
+
+
+def _describe_failure(source: Path, notebook, error: Exception) -> str:
+    where = source.relative_to(source.parents[1])  # lessons_src/NAME.py
+    failed = next(
+        (
+            (index, cell)
+            for index, cell in enumerate(notebook.cells)
+            if any(out.get("output_type") == "error" for out in cell.get("outputs", []))
+        ),
+        None,
+    )
+    if failed is None:  # a timeout leaves no error output
+        return f"lesson {where} failed: {str(error).strip()[-800:]}"
+    index, cell = failed
+    output = next(out for out in cell.outputs if out.output_type == "error")
+    code = "\n".join("    " + line for line in cell.source.splitlines()[:15])
+    return (
+        f"lesson {where} failed in cell {index + 1} "
+        f"(line {_cell_line(source, index)} of the file):\n{code}\n"
+        f"{output.ename}: {output.evalue}"
+    )
+
+
+def build(
+    names: list[str] | None = None, force: bool = False, log=print, project: Project = PROJECT
+) -> list[Path]:
+    """Execute (or take from the cache) the lessons; write them to docs/lessons/."""
+    import nbformat
+
+    project.output.mkdir(parents=True, exist_ok=True)
+    project.cache.mkdir(parents=True, exist_ok=True)
+    fingerprint = library_fingerprint(project)
+    written = []
+    for source in lesson_sources(project):
+        if names and source.stem not in names:
+            continue
+        cached = project.cache / f"{source.stem}-{cache_key(source, fingerprint)}.ipynb"
+        if force or not cached.exists():
+            started = time.perf_counter()
+            log(f"lessons: executing {source.name} ...")
+            notebook = execute(source)
+            partial = cached.with_suffix(".partial")
+            nbformat.write(notebook, partial)
+            partial.replace(cached)  # never a half-written cache entry
+            log(f"lessons: {source.name} done in {time.perf_counter() - started:.1f} s")
+            for stale in project.cache.glob(f"{source.stem}-*.ipynb"):
+                if stale != cached:
+                    stale.unlink()
+        target = project.output / f"{source.stem}.ipynb"
+        if not target.exists() or target.read_bytes() != cached.read_bytes():
+            shutil.copyfile(cached, target)
+        written.append(target)
+    return written
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m course_site.lessons [lesson names...] [--force]`."""
+    argv = sys.argv[1:] if argv is None else argv
+    names = [a for a in argv if not a.startswith("--")]
+    try:
+        build(names or None, force="--force" in argv)
+    except LessonError as error:
+        sys.exit(f"error: {error}")
+
+
+if __name__ == "__main__":
+    main()
