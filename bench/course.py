@@ -1,9 +1,9 @@
 """How long the whole course takes to build: every lesson executed from scratch, then a
 rebuild of the site with nothing changed (every lesson from the cache).
 
-    python bench/course.py        (also run by `make bench`; bench/run.py --skip-course skips it)
+    python -m bench.course        (also run by `make bench`; --skip-course skips it)
 
-Runs the same commands a reader runs (`docs/hooks/lessons.py --force`, `mkdocs build
+Runs the same commands a reader runs (`python -m course_site.lessons --force`, `mkdocs build
 --strict`) in subprocesses, so that the timings include starting Python and the kernels.
 """
 
@@ -41,7 +41,7 @@ def lesson_times(log: str) -> dict[str, float]:
 def time_course() -> dict:
     """Seconds for: executing every lesson (cold, --force), and `mkdocs build --strict` with
     every lesson cached. Also the time of each lesson, from the executor's log."""
-    cold_s, log = _timed([str(BIN / "python"), "docs/hooks/lessons.py", "--force"])
+    cold_s, log = _timed([str(BIN / "python"), "-m", "course_site.lessons", "--force"])
     lessons = lesson_times(log)
     with tempfile.TemporaryDirectory() as site:
         rebuild_s, log = _timed([str(BIN / "mkdocs"), "build", "--strict", "-d", site])

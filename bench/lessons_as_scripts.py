@@ -1,8 +1,8 @@
 """Run every lesson as a plain Python script on whatever JAX finds (CPU or GPU), and time it.
 
-    python bench/lessons_as_scripts.py [--out results.json] [--log lessons.log] [NAME ...]
+    python -m bench.lessons_as_scripts [--out results.json] [--log lessons.log] [NAME ...]
 
-The site executes lessons as notebooks (docs/hooks/lessons.py, which needs Jupyter). A
+The site executes lessons as notebooks (course_site.lessons, which needs Jupyter). A
 lesson file is also a valid Python script (jupytext's percent format keeps prose in
 comments), so on a machine without Jupyter, a GPU machine for instance, this runs each one
 in a fresh process and reports its time, exit status and the JAX backend it ran on. It
@@ -13,7 +13,6 @@ the last digits, since a GPU sums in a different order.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import subprocess
@@ -21,18 +20,9 @@ import sys
 import time
 from pathlib import Path
 
+from course_site.lessons import PROJECT, lesson_sources  # needs only the standard library
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _site_lessons_hook():
-    """docs/hooks/lessons.py, for its list of lessons (it imports only the standard library)."""
-    spec = importlib.util.spec_from_file_location("lessons_hook", ROOT / "docs/hooks/lessons.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-HOOK = _site_lessons_hook()
 
 # Runs the lesson as __main__, then reports the backend its JAX computations used.
 RUNNER = (
@@ -44,8 +34,8 @@ RUNNER = (
 def lesson_files(names: list[str]) -> list[Path]:
     """The lessons to run: the given names (with or without .py), or every lesson."""
     if not names:
-        return HOOK.lesson_sources()
-    files = [HOOK.SOURCES / (name if name.endswith(".py") else f"{name}.py") for name in names]
+        return lesson_sources()
+    files = [PROJECT.sources / (name if name.endswith(".py") else f"{name}.py") for name in names]
     missing = [str(f.relative_to(ROOT)) for f in files if not f.exists()]
     if missing:
         sys.exit(f"error: no such lesson: {', '.join(missing)}")

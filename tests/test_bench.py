@@ -2,24 +2,9 @@
 parsing of the course timings. The timings themselves are measured by `make bench`, never
 by the tests."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
-
-
-def load(name: str):
-    sys.path.insert(0, str(BENCH))
-    try:
-        spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(BENCH))
+from bench import course, lessons_as_scripts, report
 
 
 def row(name, step_ms):
@@ -68,7 +53,7 @@ def summary():
 
 
 def test_table_has_a_row_per_measurement_and_the_summaries(summary):
-    table = load("run").markdown_table(summary)
+    table = report.markdown_table(summary)
     rows = [line for line in table.splitlines() if line.startswith("| finlstm")]
     assert len(rows) == 1 and "| 20.0 | 1.00 |" in rows[0]
     assert "| pytorch nn.LSTM | 5 | 64 | 15.0 | 0.75 |" in table
@@ -80,7 +65,7 @@ def test_table_has_a_row_per_measurement_and_the_summaries(summary):
 
 def test_table_without_the_course_timing(summary):
     del summary["course"]
-    assert "the whole course" not in load("run").markdown_table(summary)
+    assert "the whole course" not in report.markdown_table(summary)
 
 
 def test_lesson_times_are_read_from_the_executor_log():
@@ -90,18 +75,18 @@ def test_lesson_times_are_read_from_the_executor_log():
         "lessons: m1_vanishing_gradient.py done in 64.9 s\n"
         "lessons: m4_backtest.py done in 8.0 s\n"
     )
-    assert load("course").lesson_times(log) == {"m1_vanishing_gradient": 64.9, "m4_backtest": 8.0}
+    assert course.lesson_times(log) == {"m1_vanishing_gradient": 64.9, "m4_backtest": 8.0}
 
 
 def test_table_names_the_gpu_and_pytorch_version_for_a_gpu_run(summary):
     summary["machine"].update(jax_backend="gpu", device="NVIDIA H200", torch="2.11.0+cu130")
-    table = load("run").markdown_table(summary)
+    table = report.markdown_table(summary)
     assert "on one NVIDIA H200 GPU, JAX 0.0, PyTorch 2.11.0+cu130 with cuDNN" in table
     assert "CPU cores (x86_64)" not in table
 
 
 def test_lessons_as_scripts_reports_status_and_backend(tmp_path):
-    runner = load("lessons_as_scripts")
+    runner = lessons_as_scripts
     good = tmp_path / "good.py"
     good.write_text("import jax.numpy as jnp\nprint('sum', float(jnp.ones(3).sum()))\n")
     bad = tmp_path / "bad.py"
@@ -115,7 +100,7 @@ def test_lessons_as_scripts_reports_status_and_backend(tmp_path):
 
 
 def test_lessons_as_scripts_names_a_missing_lesson():
-    runner = load("lessons_as_scripts")
+    runner = lessons_as_scripts
     assert [p.stem for p in runner.lesson_files(["m2_inside_the_cell"])] == ["m2_inside_the_cell"]
     assert "_template" not in [p.stem for p in runner.lesson_files([])]
     with pytest.raises(SystemExit, match=r"no such lesson: lessons_src/m9_nothing\.py"):

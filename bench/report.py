@@ -1,0 +1,110 @@
+"""The benchmark's results written up: the console table and the Markdown table that the
+"How fast is it?" page includes (bench/results/*.md)."""
+
+from __future__ import annotations
+
+
+def console_lines(summary: dict) -> list[str]:
+    """The results as the lines `make bench` prints."""
+    lines = [f"machine: {summary['machine']}"]
+    header = f"{'implementation':<26}{'feat':>5}{'batch':>6}{'step ms':>9}{'ratio':>7}"
+    header += f"{'compile s':>10}{'fwd win/s':>11}{'GFLOP/s':>9}{'% peak':>8}"
+    lines.append(header)
+    for r in summary["results"]:
+        lines.append(
+            f"{r['implementation']:<26}{r['features']:>5}{r['batch']:>6}{r['step_ms']:>9.1f}"
+            f"{r['step_ratio_to_finlstm']:>7.2f}{r['compile_s']:>10.2f}"
+            f"{r['forward_windows_per_s']:>11.0f}{r['gflops']:>9.1f}"
+            f"{100 * r['share_of_peak']:>7.0f}%"
+        )
+    ratio, many = summary["ratio_torch_over_finlstm"], summary["many_models"]
+    lines.append(f"ratio_torch_over_finlstm (batch 64, 5 features): {ratio:.2f}")
+    lines.append(
+        f"{many['models']} models in one vmap-ed step: {many['all_models_step_ms']:.0f} ms, "
+        f"{many['cost_in_single_models']:.1f}x one model's {many['one_model_step_ms']:.1f} ms "
+        f"(one after another: {many['sequential_step_ms']:.0f} ms; each device's models in "
+        f"turn with lax.map: {many['in_turn_step_ms']:.0f} ms, "
+        f"{many['in_turn_cost_in_single_models']:.1f}x)"
+    )
+    if "course" in summary:
+        course = summary["course"]
+        lines.append(
+            f"course: every lesson executed in {course['lessons_cold_s']:.0f} s; unchanged "
+            f"rebuild {course['rebuild_unchanged_s']:.1f} s "
+            f"({course['lessons_executed_in_rebuild']} lessons re-executed)"
+        )
+    return lines
+
+
+def markdown_table(summary: dict) -> str:
+    """The results as the Markdown table the site's "How fast is it?" page includes."""
+    m = summary["machine"]
+    if m["jax_backend"] == "gpu":
+        where = (
+            f"on one {m['device']} GPU, JAX {m['jax']}, PyTorch {m['torch']} with cuDNN "
+            f"(host: {m['cores']} CPU cores)"
+        )
+    else:
+        devices = m.get("jax_devices", 1)
+        where = (
+            f"on {m['cores']} CPU cores ({m['cpu']}), JAX {m['jax']} on cpu with {devices} "
+            f"XLA device{'s' if devices > 1 else ''}, PyTorch threads {m['torch_threads']}"
+        )
+    lines = [
+        f"Measured by `make bench` {where}; float32 matmul peak "
+        f"{m['matmul_peak_gflops']:.0f} GFLOP/s. Step: median of a full train step "
+        "(forward, backward, Adam), in rounds of consecutive steps of each implementation in "
+        "turn; ratio: step time over finlstm's (below 1 is faster than finlstm). finlstm "
+        "splits each batch over the XLA devices (`finlstm.train.jit_train_step`, as `fit` "
+        'does); "one device" rows do not; Flax and Keras run on one device, as their own '
+        "code does.",
+        "",
+        "| implementation | features | batch | step (ms) | ratio | first step (s) "
+        "| forward, batch 1024 (windows/s) | GFLOP/s | % of peak |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in summary["results"]:
+        lines.append(
+            f"| {r['implementation']} | {r['features']} | {r['batch']} | {r['step_ms']:.1f} "
+            f"| {r['step_ratio_to_finlstm']:.2f} | {r['compile_s']:.2f} "
+            f"| {r['forward_windows_per_s']:.0f} | {r['gflops']:.1f} "
+            f"| {100 * r['share_of_peak']:.0f}% |"
+        )
+    many = summary["many_models"]
+    lines += [
+        "",
+        f"PyTorch's step time over finlstm's at batch 64, 5 features: "
+        f"**{summary['ratio_torch_over_finlstm']:.2f}**.",
+        "",
+        f"**{many['models']} models at once** (batch {many['batch']}, {many['features']} "
+        f"features, different seeds, one `jax.vmap`-ed step, the models split over "
+        f"{many.get('devices', 1)} device(s)): {many['all_models_step_ms']:.0f} "
+        f"ms per step, **{many['cost_in_single_models']:.1f}x** one model's "
+        f"{many['one_model_step_ms']:.1f} ms; one after another they would take "
+        f"{many['sequential_step_ms']:.0f} ms."
+        + (
+            f" Each device's models in turn (`jax.lax.map` inside `jax.shard_map`, one "
+            f"program, as `fit_many` runs them on a CPU): {many['in_turn_step_ms']:.0f} ms, "
+            f"**{many['in_turn_cost_in_single_models']:.1f}x**."
+            if "in_turn_step_ms" in many
+            else ""
+        ),
+        "",
+    ]
+    if "course" in summary:
+        course = summary["course"]
+        lines += [
+            "| the whole course | seconds |",
+            "|---|---:|",
+            f"| every lesson executed from scratch ({len(course['lessons'])} lessons) "
+            f"| {course['lessons_cold_s']:.0f} |",
+            *(
+                f"| &nbsp;&nbsp;{name} | {seconds:.0f} |"
+                for name, seconds in course["lessons"].items()
+            ),
+            f"| `mkdocs build --strict` with nothing changed "
+            f"({course['lessons_executed_in_rebuild']} lessons re-executed) "
+            f"| {course['rebuild_unchanged_s']:.1f} |",
+            "",
+        ]
+    return "\n".join(lines)
