@@ -43,6 +43,7 @@ def scalar_of(layer, weights_hs, weights_final):
     return f
 
 
+# --8<-- [start:equal]
 def test_outputs_equal_the_reference_layer():
     params, xs, carry, _, _ = random_problem(jax.random.key(0))
     (h_ref, c_ref), hs_ref = lstm_layer(params, xs, carry)
@@ -67,6 +68,9 @@ def test_gradients_equal_autodiff_of_the_reference_layer(seed, features):
         assert a.shape == b.shape, name
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=name)
         assert float(jnp.max(jnp.abs(b))) > 1e-3, f"{name}: the check needs a non-zero gradient"
+
+
+# --8<-- [end:equal]
 
 
 def test_gradients_match_under_jit_and_vmap():
