@@ -25,10 +25,13 @@ import optax
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from finlstm import checks
+from finlstm.checks import FinlstmError
+
 Array = jax.Array
 
 
-class TrainingDivergedError(FloatingPointError):
+class TrainingDivergedError(FinlstmError, FloatingPointError):
     """The training loss stopped being a finite number."""
 
 
@@ -221,8 +224,10 @@ def predict(model: nn.Module, params: dict, x: np.ndarray, batch_size: int = 102
     """Model outputs for x: (samples, time, features) -> (samples, outputs), dropout off.
 
     Runs in fixed-size chunks, the last one padded, so any number of samples uses one
-    compiled program; each chunk is split over the devices of `batch_mesh`.
+    compiled program; each chunk is split over the devices of `batch_mesh`. x must hold at
+    least one sample and no NaN or inf (InputError names the first bad sample).
     """
+    checks.predict_arguments(model, x, batch_size)
     x = np.asarray(x, dtype=np.float32)
     devices = len(jax.local_devices())
     chunk = -(-min(batch_size, len(x)) // devices) * devices  # a multiple of the devices
@@ -239,21 +244,6 @@ def evaluate(model: nn.Module, params: dict, x, y, loss: str = "mse") -> float:
     """The loss of `params` on (x, y), dropout off."""
     outputs = predict(model, params, x)
     return float(LOSSES[loss](jnp.asarray(outputs), jnp.asarray(y)))
-
-
-def _check_arrays(name: str, x: np.ndarray, y: np.ndarray, batch_size: int) -> None:
-    if x.ndim != 3:
-        raise ValueError(f"{name} inputs must be (samples, time, features), got shape {x.shape}")
-    if len(x) != len(y):
-        raise ValueError(f"{name} has {len(x)} input windows but {len(y)} targets")
-    for what, array in (("inputs", x), ("targets", y)):
-        bad = ~np.isfinite(array.reshape(len(array), -1)).all(axis=1)
-        if bad.any():
-            raise ValueError(
-                f"{name} {what} contain NaN or inf, first in sample {int(np.flatnonzero(bad)[0])}"
-            )
-    if name == "train" and len(x) < batch_size:
-        raise ValueError(f"train has {len(x)} samples, fewer than one batch of {batch_size}")
 
 
 def fit(
@@ -275,14 +265,13 @@ def fit(
       FitResult with the parameters of the epoch with the lowest validation loss and the
       per-epoch history of train_loss and val_loss.
     """
+    checks.fit_arguments(model, train, val, config)
     # Plain tqdm (text), not tqdm.auto: the notebook widget needs ipywidgets, and lessons
     # train with progress=False anyway.
     from tqdm import tqdm
 
     x_train, y_train = (np.asarray(a, dtype=np.float32) for a in train)
     x_val, y_val = (np.asarray(a, dtype=np.float32) for a in val)
-    _check_arrays("train", x_train, y_train, config.batch_size)
-    _check_arrays("val", x_val, y_val, 1)
     if config.loss not in LOSSES:
         raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {config.loss!r}")
 
@@ -364,6 +353,7 @@ def train_many(
     Returns:
       (parameters stacked on a leading models axis, losses (models, steps)).
     """
+    checks.train_many_arguments(init_fn, loss_fn, keys, steps)
 
     def train_one(key):
         init_key, data_key = jax.random.split(key)
@@ -404,15 +394,9 @@ def fit_many(
     Returns:
       (parameters stacked on a leading models axis, training loss (models, epochs)).
     """
+    checks.fit_many_arguments(model, x, y, config)
     x = np.asarray(x, dtype=np.float32)
     y = np.asarray(y, dtype=np.float32)
-    if x.ndim != 4 or y.shape != x.shape[:2]:
-        raise ValueError(
-            f"x must be (models, samples, time, features) and y (models, samples), got "
-            f"{x.shape} and {y.shape}"
-        )
-    for k in range(len(x)):
-        _check_arrays(f"model {k} train", x[k], y[k], config.batch_size)
     if config.loss not in LOSSES:
         raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {config.loss!r}")
     optimizer = make_optimizer(config)
@@ -447,6 +431,7 @@ def predict_many(model: nn.Module, params: dict, x: np.ndarray) -> np.ndarray:
     params: stacked on a leading models axis (from `fit_many`); x: (models, samples, time,
     features) -> (models, samples, outputs).
     """
+    checks.predict_many_arguments(model, x)
 
     def forward(p, xs):
         return model.apply({"params": p}, xs, train=False)
