@@ -253,7 +253,8 @@
     if (saving.status === "quota") {
       return "Not saved: this browser's storage for the site is full" +
         (saving.size ? " (" + kilobytes(saving.size) + " of progress did not fit)" : "") +
-        "." + unsavedText() + " Shorten a long note; saving is tried again on your next change." + leave;
+        "." + unsavedText() + " Shorten a long note; saving is tried again on your next " +
+        "change." + leave;
     }
     if (saving.status === "failed") {
       return "Not saved: the browser refused to store your progress (" + saving.error + ")." +
