@@ -32,12 +32,12 @@ import optax
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from finlstm import checks
 from finlstm.devices import DATA, MODELS, models_mesh
 from finlstm.losses import LOSSES
 from finlstm.train import (
     TrainConfig,
     TrainingDivergedError,
-    _check_arrays,
     init_params,
     make_optimizer,
     make_train_epoch,
@@ -80,6 +80,7 @@ def train_many(
     Returns:
       (parameters stacked on a leading models axis, losses (models, steps)).
     """
+    checks.train_many_arguments(init_fn, loss_fn, keys, steps)
 
     def train_one(key):
         init_key, data_key = jax.random.split(key)
@@ -128,15 +129,11 @@ def fit_many(
     """
     config = TrainConfig() if config is None else config
     single = np.ndim(x) == 3
-    x = np.asarray(x, dtype=np.float32)[None] if single else np.asarray(x, np.float32)
-    y = np.asarray(y, dtype=np.float32)[None] if single else np.asarray(y, np.float32)
-    if x.ndim != 4 or y.shape != x.shape[:2]:
-        raise ValueError(
-            f"x must be (models, samples, time, features) or (samples, time, features) and y "
-            f"match its leading axes; got {x.shape} and {y.shape}"
-        )
-    for k in range(len(x)):
-        _check_arrays(f"model {k} train", x[k], y[k], config.batch_size)
+    if single:
+        x, y = np.asarray(x)[None], np.asarray(y)[None]
+    checks.fit_many_arguments(model, x, y, config)
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y, dtype=np.float32)
     if config.loss not in LOSSES:
         raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {config.loss!r}")
     fitted = _fit_in_one_program if mesh is None else _fit_on_mesh
@@ -217,6 +214,7 @@ def predict_many(model: nn.Module, params: dict, x: np.ndarray) -> np.ndarray:
     params: stacked on a leading models axis (from `fit_many`); x: (models, samples, time,
     features) -> (models, samples, outputs).
     """
+    checks.predict_many_arguments(model, x)
 
     def forward(p, xs):
         return model.apply({"params": p}, xs, train=False)

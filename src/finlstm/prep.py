@@ -13,6 +13,8 @@ from typing import Literal
 
 import numpy as np
 
+from finlstm import checks
+
 __all__ = [
     "Fold",
     "MinMaxScaler",
@@ -163,19 +165,14 @@ def make_windows(
       horizon: how many rows after a window's last row its target lies (1 = next day).
 
     Returns:
-      Windows with inputs (rows - window - horizon + 1, window, features).
+      Windows with inputs (rows - window - horizon + 1, window, features). NaN passes
+      through (a feature's warm-up rows keep the row numbers aligned; `select` the windows
+      after them, as `fit` and `predict` refuse NaN); inf raises InputError.
     """
+    checks.window_arguments(features, target, window, horizon)
     x = _as_2d(features, "features")
     y = np.asarray(target, dtype=np.float64)
-    if y.shape != (len(x),):
-        raise ValueError(f"target must have shape ({len(x)},) to match features, got {y.shape}")
-    if window < 1 or horizon < 1:
-        raise ValueError(f"window and horizon must be >= 1, got window={window}, horizon={horizon}")
     n_samples = len(x) - window - horizon + 1
-    if n_samples < 1:
-        raise ValueError(
-            f"need at least window + horizon = {window + horizon} rows for one window, got {len(x)}"
-        )
     # A strided view, copied once: sample i covers rows i .. i + window - 1.
     inputs = np.lib.stride_tricks.sliding_window_view(x, window, axis=0)[:n_samples]
     inputs = np.ascontiguousarray(inputs.transpose(0, 2, 1), dtype=np.float32)

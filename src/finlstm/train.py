@@ -23,6 +23,8 @@ import optax
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from finlstm import checks
+from finlstm.checks import FinlstmError
 from finlstm.devices import DATA, batch_mesh
 from finlstm.losses import LOSSES
 
@@ -44,7 +46,7 @@ __all__ = [
 Array = jax.Array
 
 
-class TrainingDivergedError(FloatingPointError):
+class TrainingDivergedError(FinlstmError, FloatingPointError):
     """The training loss stopped being a finite number."""
 
 
@@ -174,8 +176,10 @@ def predict(model: nn.Module, params: dict, x: np.ndarray, batch_size: int = 102
     """Model outputs for x: (samples, time, features) -> (samples, outputs), dropout off.
 
     Runs in fixed-size chunks, the last one padded, so any number of samples uses one
-    compiled program; each chunk is split over the devices of `batch_mesh`.
+    compiled program; each chunk is split over the devices of `batch_mesh`. x must hold at
+    least one sample and no NaN or inf (InputError names the first bad sample).
     """
+    checks.predict_arguments(model, x, batch_size)
     x = np.asarray(x, dtype=np.float32)
     devices = len(jax.local_devices())
     chunk = -(-min(batch_size, len(x)) // devices) * devices  # a multiple of the devices
@@ -192,21 +196,6 @@ def evaluate(model: nn.Module, params: dict, x, y, loss: str = "mse") -> float:
     """The loss of `params` on (x, y), dropout off."""
     outputs = predict(model, params, x)
     return float(LOSSES[loss](jnp.asarray(outputs), jnp.asarray(y)))
-
-
-def _check_arrays(name: str, x: np.ndarray, y: np.ndarray, batch_size: int) -> None:
-    if x.ndim != 3:
-        raise ValueError(f"{name} inputs must be (samples, time, features), got shape {x.shape}")
-    if len(x) != len(y):
-        raise ValueError(f"{name} has {len(x)} input windows but {len(y)} targets")
-    for what, array in (("inputs", x), ("targets", y)):
-        bad = ~np.isfinite(array.reshape(len(array), -1)).all(axis=1)
-        if bad.any():
-            raise ValueError(
-                f"{name} {what} contain NaN or inf, first in sample {int(np.flatnonzero(bad)[0])}"
-            )
-    if name == "train" and len(x) < batch_size:
-        raise ValueError(f"train has {len(x)} samples, fewer than one batch of {batch_size}")
 
 
 def fit(
@@ -228,14 +217,13 @@ def fit(
       FitResult with the parameters of the epoch with the lowest validation loss and the
       per-epoch history of train_loss and val_loss.
     """
+    checks.fit_arguments(model, train, val, config)
     # Plain tqdm (text), not tqdm.auto: the notebook widget needs ipywidgets, and lessons
     # train with progress=False anyway.
     from tqdm import tqdm
 
     x_train, y_train = (np.asarray(a, dtype=np.float32) for a in train)
     x_val, y_val = (np.asarray(a, dtype=np.float32) for a in val)
-    _check_arrays("train", x_train, y_train, config.batch_size)
-    _check_arrays("val", x_val, y_val, 1)
     if config.loss not in LOSSES:
         raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {config.loss!r}")
 

@@ -11,6 +11,7 @@ import json
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.slow
 
@@ -142,7 +143,7 @@ def test_note_is_saved_as_typed_and_survives_a_reload(page, course, artifacts):
     open_page(page, module_page(course, "module-1"))
     notes = page.locator(".course-notes textarea")
     notes.fill("The forget gate scales the gradient along the cell state.")
-    assert page.locator(".course-notes .course-saved").inner_text() == "Saved"
+    expect(page.locator(".course-notes .course-saved")).to_have_text("Saved")  # debounced
     page.reload(wait_until="networkidle")
     page.wait_for_selector(".course-notes textarea")
     assert notes.input_value() == "The forget gate scales the gradient along the cell state."
@@ -168,6 +169,7 @@ def test_notes_export_then_import_round_trip(page, course, tmp_path):
     open_page(page, module_page(course, "module-2"))
     page.locator(".course-notes textarea").fill("Sigmoid gates keep a fraction in [0, 1].")
     page.locator(".admonition.example textarea").fill("My teach-back about the cell.")
+    expect(page.locator(".course-notes .course-saved")).to_have_text("Saved")  # debounced
     with page.expect_download() as download:
         page.get_by_role("button", name="Export all notes (Markdown)").click()
     exported = tmp_path / "notes.md"
@@ -207,7 +209,7 @@ def test_garbage_in_storage_is_reset_with_a_warning(page, course, garbage):
     assert xp(page) == 0
     assert any("finlstm course" in w for w in page.warnings), page.warnings
     page.locator(".course-notes textarea").fill("still works")
-    assert page.locator(".course-notes .course-saved").inner_text() == "Saved"
+    expect(page.locator(".course-notes .course-saved")).to_have_text("Saved")  # debounced
 
 
 def test_a_script_in_a_stored_note_is_shown_as_text(page, course, artifacts):

@@ -6,10 +6,13 @@
 // Rules kept here:
 //  * XP is derived from the stored state (a checklist complete, a note written, all cards
 //    seen, the quiz passed once), so it can never drift from what the reader did.
-//  * Stored values are checked part by part; a corrupted or foreign part is reset with a
-//    console warning and the page keeps working.
+//  * Stored values are checked part by part; a value that cannot be read is copied to a
+//    backup key first (a visible notice offers it for download) and the page starts afresh
+//    beside it; nothing the reader wrote is overwritten.
 //  * Reader text is only ever set with .value / .textContent, never parsed as HTML.
-//  * Without storage (private mode), everything works and a quiet notice says nothing is kept.
+//  * Saves are debounced and retried on the next change after a failure; without storage
+//    (private window, blocked site data, full quota) everything works for the visit and a
+//    notice says what is not kept and why.
 (function () {
   "use strict";
 
@@ -21,10 +24,31 @@
   // Resolved once, on the first page: instant navigation keeps this script alive.
   var BASE = new URL(config.base + "/", location.href);
   var course = null;
-  var storageWorks = true;
   var state = null;
 
   // ---- storage ---------------------------------------------------------------------------
+  //
+  // Saving is debounced: a change marks the state dirty and it is written SAVE_DELAY_MS
+  // after the last change (or at once when the page is hidden or left), so typing in a
+  // long note never waits for the whole state to be serialised. A failed save is tried
+  // again on the next change, and the notice says why it failed and how much is not saved.
+  // A stored value that cannot be read is copied to a backup key before anything is
+  // written over it (or, without room for a copy, left alone and not overwritten).
+
+  var BACKUP_PREFIX = STORAGE_KEY + ":unreadable:";
+  var SAVE_DELAY_MS = 400;
+  var saving = {
+    // "ok"; "blocked" (no storage for this site: a private window or blocked site data);
+    // "quota" (storage full); "failed" (another refusal); "held" (an unreadable value
+    // that could not be copied is left untouched, so nothing is written this visit).
+    status: "ok",
+    error: "",
+    unsaved: 0, // changes made since the last save that worked
+    since: null, // when the first of them was made
+    size: 0, // characters of the state that did not fit
+    timer: null,
+  };
+  var backups = []; // { key, raw, problem, kept, fresh }: stored values that could not be read
 
   function emptyState() {
     return { version: VERSION, notes: {}, feynman: {}, checklists: {}, flashcards: {}, quiz: {} };
@@ -62,71 +86,248 @@
     },
   };
 
+  function storageStatus(error) {
+    var name = error && error.name;
+    if (name === "QuotaExceededError" || name === "NS_ERROR_DOM_QUOTA_REACHED" ||
+        (error && (error.code === 22 || error.code === 1014))) {
+      return "quota";
+    }
+    return name === "SecurityError" ? "blocked" : "failed";
+  }
+
   function loadState() {
     var raw = null;
     try {
+      if (window.__finlstmStorageInMemory) {
+        // main.html put an in-memory storage in place: the browser blocks site data.
+        throw new DOMException("site data is blocked", "SecurityError");
+      }
       raw = window.localStorage.getItem(STORAGE_KEY);
+      backups = storedBackups();
       window.localStorage.setItem(STORAGE_KEY + ":probe", "1");
       window.localStorage.removeItem(STORAGE_KEY + ":probe");
     } catch (error) {
-      storageWorks = false;
-      return emptyState();
+      saving.status = storageStatus(error);
+      saving.error = String(error && error.name);
     }
     if (raw === null) {
       return emptyState();
     }
-    var parsed;
+    var parsed = null;
+    var problem = null;
     try {
       parsed = JSON.parse(raw);
     } catch (error) {
-      console.warn("finlstm course: stored progress was not valid JSON; starting afresh.");
-      return emptyState();
+      problem = "it is not valid JSON";
     }
-    if (!isPlainObject(parsed) || parsed.version !== VERSION) {
-      console.warn("finlstm course: stored progress had an unknown format; starting afresh.");
-      return emptyState();
+    if (!problem && (!isPlainObject(parsed) || parsed.version !== VERSION)) {
+      problem = "it has an unknown format";
     }
     var clean = emptyState();
-    Object.keys(PARTS).forEach(function (part) {
-      if (parsed[part] === undefined) {
-        return;
+    if (!problem) {
+      var damaged = Object.keys(PARTS).filter(function (part) {
+        return parsed[part] !== undefined && !PARTS[part](parsed[part]);
+      });
+      Object.keys(PARTS).forEach(function (part) {
+        if (parsed[part] !== undefined && damaged.indexOf(part) < 0) {
+          clean[part] = parsed[part];
+        }
+      });
+      if (damaged.length) {
+        problem = "its part(s) " + damaged.join(", ") + " are damaged";
       }
-      if (PARTS[part](parsed[part])) {
-        clean[part] = parsed[part];
-      } else {
-        console.warn("finlstm course: stored '" + part + "' was corrupted and has been reset.");
-      }
-    });
+    }
+    if (problem) {
+      keepUnreadable(raw, problem);
+    }
     return clean;
   }
 
-  function saveState() {
-    if (!storageWorks) {
-      return false;
+  function storedBackups() {
+    var found = [];
+    for (var i = 0; i < window.localStorage.length; i += 1) {
+      var key = window.localStorage.key(i);
+      if (key && key.indexOf(BACKUP_PREFIX) === 0) {
+        found.push({ key: key, raw: window.localStorage.getItem(key), problem: null,
+          kept: true, fresh: false });
+      }
     }
-    try {
-      window.localStorage.setItem(STORAGE_KEY, JSON.stringify(state));
-      return true;
-    } catch (error) {
-      storageWorks = false;
-      showStorageNotice();
-      return false;
-    }
+    return found;
   }
 
-  function showStorageNotice() {
-    if (storageWorks || document.querySelector(".course-storage-notice")) {
+  // Copy a value that cannot be read to a backup key of its own, so that starting afresh
+  // loses nothing; without room for the copy, leave the original where it is and hold saves.
+  function keepUnreadable(raw, problem) {
+    var backup = { key: BACKUP_PREFIX + new Date().toISOString(), raw: raw, problem: problem,
+      kept: true, fresh: true };
+    try {
+      window.localStorage.setItem(backup.key, raw);
+    } catch (error) {
+      backup.kept = false;
+      backup.key = STORAGE_KEY;
+      saving.status = "held";
+    }
+    backups.push(backup);
+    console.warn("finlstm course: stored progress could not be read (" + problem + "); " +
+      (backup.kept ? "kept under '" + backup.key + "'" : "left untouched") +
+      ", starting afresh beside it.");
+  }
+
+  function scheduleSave() {
+    saving.unsaved += 1;
+    saving.since = saving.since || new Date();
+    clearTimeout(saving.timer);
+    saving.timer = setTimeout(saveNow, SAVE_DELAY_MS);
+    showSaveStatus();
+  }
+
+  function saveNow() {
+    clearTimeout(saving.timer);
+    saving.timer = null;
+    if (!saving.unsaved || saving.status === "held" || window.__finlstmStorageInMemory) {
+      showNotices();
+      showSaveStatus();
       return;
     }
+    var text = JSON.stringify(state);
+    try {
+      window.localStorage.setItem(STORAGE_KEY, text);
+      saving.status = "ok";
+      saving.unsaved = 0;
+      saving.since = null;
+    } catch (error) {
+      saving.status = storageStatus(error);
+      saving.error = String(error && error.name);
+      saving.size = text.length;
+    }
+    showNotices();
+    showSaveStatus();
+  }
+
+  // Written before the page goes away (a closed tab, a reload, another site).
+  window.addEventListener("pagehide", saveNow);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") {
+      saveNow();
+    }
+  });
+
+  function saveStatusText() {
+    if (saving.timer !== null) {
+      return "Saving…";
+    }
+    return {
+      ok: "Saved",
+      blocked: "Not saved (storage unavailable)",
+      quota: "Not saved: storage full",
+      failed: "Not saved (" + saving.error + ")",
+      held: "Not saved (unreadable progress kept)",
+    }[saving.status];
+  }
+
+  function showSaveStatus() {
+    document.querySelectorAll(".course-saved--visible").forEach(function (node) {
+      node.textContent = saveStatusText();
+    });
+  }
+
+  function kilobytes(characters) {
+    return Math.max(1, Math.round(characters / 1024)) + " KB";
+  }
+
+  function unsavedText() {
+    if (!saving.unsaved) {
+      return "";
+    }
+    return " " + saving.unsaved + " change(s) made since " +
+      saving.since.toLocaleTimeString() + " are not saved.";
+  }
+
+  function storageNoticeText() {
+    var leave = " Everything works for this visit, but what is not saved will be gone when " +
+      "you leave; export your notes to keep them.";
+    if (saving.status === "blocked") {
+      return "This browser is not letting the site store anything (a private window, or " +
+        "site data blocked): nothing is kept." + leave;
+    }
+    if (saving.status === "quota") {
+      return "Not saved: this browser's storage for the site is full" +
+        (saving.size ? " (" + kilobytes(saving.size) + " of progress did not fit)" : "") +
+        "." + unsavedText() + " Shorten a long note; saving is tried again on your next " +
+        "change." + leave;
+    }
+    if (saving.status === "failed") {
+      return "Not saved: the browser refused to store your progress (" + saving.error + ")." +
+        unsavedText() + " Saving is tried again on your next change." + leave;
+    }
+    if (saving.status === "held") {
+      return "Your saved progress could not be read and there is no room to copy it, so it " +
+        "is left untouched and nothing new is saved this visit." + unsavedText() + leave;
+    }
+    return "";
+  }
+
+  function showNotices() {
     var content = document.querySelector(".md-content__inner");
     if (!content) {
       return;
     }
-    var notice = el("p", "course-storage-notice", "Your browser is not letting this page " +
-      "store anything (private mode or blocked storage): everything works, but notes, " +
-      "ticks and XP will be gone when you leave.");
-    notice.setAttribute("role", "status");
-    content.insertBefore(notice, content.firstChild);
+    var text = storageNoticeText();
+    var notice = content.querySelector(".course-storage-notice");
+    if (!text) {
+      if (notice) {
+        notice.remove();
+      }
+    } else {
+      notice = notice || el("p", "course-storage-notice");
+      notice.setAttribute("role", "status");
+      notice.classList.toggle("course-storage-notice--problem", saving.status !== "blocked");
+      notice.textContent = text;
+      content.insertBefore(notice, content.firstChild);
+    }
+    showBackups(content);
+  }
+
+  function showBackups(content) {
+    var box = content.querySelector(".course-backup-notice");
+    if (box) {
+      box.remove();
+    }
+    if (!backups.length) {
+      return;
+    }
+    box = el("div", "course-backup-notice");
+    box.setAttribute("role", "alert");
+    backups.forEach(function (backup) {
+      var item = el("p", null, backup.fresh ?
+        "Your saved course progress could not be read (" + backup.problem + "). " +
+        (backup.kept ? "It is kept in this browser under the key “" + backup.key + "”, " +
+          "and the course started afresh beside it. " :
+          "It is left untouched in this browser; the course started afresh for this visit. ") :
+        "Course progress that could not be read on an earlier visit is kept in this browser " +
+        "under the key “" + backup.key + "”. ");
+      var link = el("a", null, "Download the saved value");
+      if (!backup.url) {
+        backup.url = URL.createObjectURL(new Blob([backup.raw], { type: "application/json" }));
+      }
+      link.href = backup.url;
+      link.download = "lstm-course-progress-unreadable.json";
+      item.appendChild(link);
+      if (backup.kept) {
+        item.appendChild(document.createTextNode(" "));
+        item.appendChild(button("Delete this copy", "", function () {
+          if (window.confirm("Delete the copy of the unreadable progress from this browser?")) {
+            try {
+              window.localStorage.removeItem(backup.key);
+            } catch (ignored) { /* a blocked storage has nothing to delete */ }
+            backups.splice(backups.indexOf(backup), 1);
+            showNotices();
+          }
+        }));
+      }
+      box.appendChild(item);
+    });
+    content.insertBefore(box, content.firstChild);
   }
 
   // ---- helpers -----------------------------------------------------------------------------
@@ -229,9 +430,8 @@
   }
 
   function changed() {
-    var saved = saveState();
+    scheduleSave();
     refreshXp();
-    return saved;
   }
 
   // ---- module banner, checklists, Feynman, notes ---------------------------------------------
@@ -287,8 +487,8 @@
     var status = el("span", "course-saved");
     status.setAttribute("aria-live", "polite");
     area.addEventListener("input", function () {
-      status.textContent = onInput(area.value) ? "Saved" : "Not saved (storage unavailable)";
       status.classList.add("course-saved--visible");
+      onInput(area.value);
     });
     wrapper.appendChild(labelNode);
     wrapper.appendChild(area);
@@ -305,7 +505,7 @@
     var area = savingTextarea("Your explanation (kept with your notes)",
       state.feynman[module.id], function (text) {
         state.feynman[module.id] = text;
-        return changed();
+        changed();
       });
     box.insertBefore(area, list || null);
   }
@@ -319,7 +519,7 @@
     section.appendChild(savingTextarea("Notes for this module (kept in this browser only)",
       state.notes[module.id], function (text) {
         state.notes[module.id] = text;
-        return changed();
+        changed();
       }));
     var actions = el("div", "course-actions");
     actions.appendChild(button("Export all notes (Markdown)", "", exportNotes));
@@ -664,7 +864,7 @@
       node.textContent = "";
       addQuiz(node);
     });
-    showStorageNotice();
+    showNotices();
     refreshXp();
   }
 
