@@ -21,7 +21,7 @@ from finlstm.data import (
     read_price_csv,
     validate_prices,
 )
-from finlstm.lstm import ModelConfig, StackedLSTM
+from finlstm.models import ModelConfig, StackedLSTM
 from finlstm.prep import make_windows
 from finlstm.parallel import fit_many, predict_many, train_many
 from finlstm.train import TrainConfig, TrainingDivergedError, fit, predict

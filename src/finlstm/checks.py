@@ -222,12 +222,12 @@ def fit_many_arguments(model, x, y, config) -> None:
     """The arguments of `finlstm.parallel.fit_many`."""
     _model(model)
     train_config(config)
-    x = numeric_array("x", x, ndim=(3, 4))
-    y = numeric_array("y", y, ndim=(1, 2))
+    x = numeric_array("x", x, ndim=None)
+    y = numeric_array("y", y, ndim=None)
     if x.ndim != 4 or y.shape != x.shape[:2]:
         raise InputError(
-            f"x must be (models, samples, time, features) and y (models, samples), got "
-            f"{x.shape} and {y.shape}"
+            f"x must be (models, samples, time, features), or (samples, time, features) for "
+            f"one model, and y match its leading axes; got {x.shape} and {y.shape}"
         )
     no_empty_axis("x", x, ("models", "samples", "time steps", "features"))
     for k in range(len(x)):
