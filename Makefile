@@ -13,11 +13,14 @@ export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: serve build test lint unit lessons new-lesson demo bench install lock clean
 
-$(STAMP): pyproject.toml requirements/lock.txt
+$(STAMP): pyproject.toml requirements/lock.txt package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements/lock.txt -e ".[docs,test]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	# axe-core for the accessibility test (tests/site/test_accessibility.py), pinned in
+	# package-lock.json; a test tool, never part of the site.
+	npm ci --no-audit --no-fund --silent
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -71,4 +74,4 @@ lock:
 	/tmp/finlstm-lock/bin/pip freeze --exclude-editable | grep -v '^finlstm' > requirements/lock.txt
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache src/*.egg-info site .cache docs/lessons
+	rm -rf $(VENV) node_modules .pytest_cache .hypothesis .ruff_cache src/*.egg-info site .cache docs/lessons
