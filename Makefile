@@ -13,17 +13,22 @@ export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: serve build test lint unit lessons new-lesson demo bench install lock clean
 
-$(STAMP): pyproject.toml requirements/lock.txt package-lock.json
+$(STAMP): pyproject.toml requirements/lock.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements/lock.txt -e ".[docs,test]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
-	# axe-core for the accessibility test (tests/site/test_accessibility.py), pinned in
-	# package-lock.json; a test tool, never part of the site.
-	npm ci --no-audit --no-fund --silent
 	touch $(STAMP)
 
-install: $(STAMP)
+# axe-core for the accessibility test (tests/site/test_accessibility.py), pinned in
+# package-lock.json: a test tool from npm, never part of the site. `make serve` needs no Node.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package-lock.json
+	@command -v npm >/dev/null || { echo "error: the accessibility test installs axe-core with npm: install Node.js and npm (Debian: apt-get install npm)" >&2; exit 1; }
+	npm ci --no-audit --no-fund --silent
+	touch $(AXE)
+
+install: $(STAMP) $(AXE)
 
 # Lessons run before the first page is built (docs/hooks/lessons.py); unchanged ones come
 # from .cache/lessons/. The server rebuilds when a page, a lesson or the library changes.
@@ -61,7 +66,7 @@ lint: $(STAMP)
 
 # pytest exits 5 when it collects no test; make stops on any non-zero exit, so an empty
 # run fails here and in .ci/run.
-unit: $(STAMP)
+unit: $(STAMP) $(AXE)
 	scripts/ensure_chromium.sh
 	$(BIN)/pytest
 
