@@ -35,9 +35,11 @@ INLINE_MATH = re.compile(r"\$([^$]+)\$")
 # Blocks that would fill search results with code, numbers, launch bars or diagram source.
 # Material's search parser ends an exclusion at the first closing tag of the same name, so
 # the attribute goes on elements with no descendant of their own tag: <pre> (code cells,
-# printed outputs, Mermaid source), <table> (printed DataFrames), the launch bar's <nav>.
+# printed outputs, Mermaid source), <table> (printed DataFrames), the launch bar's <nav>,
+# and the copy button's hidden copy of each code cell.
 SEARCH_EXCLUDED = re.compile(
-    r"<(pre|nav class=\"lesson-launch\"|table class=\"dataframe\")(?=[\s>])"
+    r"<(pre|nav class=\"lesson-launch\"|table class=\"dataframe\"|div class=\"clipboard-copy-txt\")"
+    r"(?=[\s>])"
 )
 CLIPBOARD = re.compile(r"<clipboard-copy\b")
 MERMAID = re.compile(r"<pre class=\"mermaid\"")
