@@ -16,6 +16,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")
+IDLE = "() => new Promise((done) => requestIdleCallback(() => requestIdleCallback(done)))"
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,8 @@ def _settle(page) -> None:
     if page.locator(".arithmatex").count():
         page.wait_for_function("() => document.querySelector('.katex')", timeout=10_000)
     page.wait_for_selector(".course-xp-badge")
-    page.wait_for_timeout(300)  # layout.js marks scrolling boxes on the next frame
+    # layout.js marks scrolling boxes focusable when the browser is idle
+    page.evaluate(IDLE)
 
 
 def _violations(page, axe_source: str) -> list[dict]:

@@ -14,24 +14,31 @@
   ].join(", ");
   var pending = false;
 
+  // All measurements first, then all changes: interleaving them would force a layout per box.
   function mark() {
     pending = false;
-    document.querySelectorAll(SCROLLING).forEach(function (box) {
-      var overflows = box.scrollWidth > box.clientWidth + 1;
-      if (overflows && !box.hasAttribute("tabindex")) {
+    var boxes = Array.prototype.slice.call(document.querySelectorAll(SCROLLING));
+    var overflowing = boxes.map(function (box) { return box.scrollWidth > box.clientWidth + 1; });
+    boxes.forEach(function (box, index) {
+      if (overflowing[index] && !box.hasAttribute("tabindex")) {
         box.setAttribute("tabindex", "0");
         box.setAttribute("data-finlstm-scroll", "");
-      } else if (!overflows && box.hasAttribute("data-finlstm-scroll")) {
+      } else if (!overflowing[index] && box.hasAttribute("data-finlstm-scroll")) {
         box.removeAttribute("tabindex");
         box.removeAttribute("data-finlstm-scroll");
       }
     });
   }
 
+  // When the browser is idle, so that the first paint never waits for it.
   function schedule() {
     if (!pending) {
       pending = true;
-      window.requestAnimationFrame(mark);
+      if (window.requestIdleCallback) {
+        window.requestIdleCallback(mark, { timeout: 2000 });
+      } else {
+        window.setTimeout(mark, 200);
+      }
     }
   }
 
