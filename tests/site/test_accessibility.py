@@ -113,5 +113,8 @@ def test_clicking_a_checklist_sentence_ticks_its_box(browser, site_server):
         assert box.is_checked()
         label = box.evaluate("b => b.labels.length ? b.labels[0].textContent.trim() : ''")
         assert " ".join(words) in label
+        second = page.locator(".admonition.example .task-list-item").nth(1)
+        second.click()  # the middle of the row, not only its words
+        assert second.locator("input[type=checkbox]").is_checked()
     finally:
         context.close()
