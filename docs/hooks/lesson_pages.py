@@ -49,7 +49,7 @@ CLASS_ATTRIBUTE = re.compile(r"\bclass=\"([^\"]*)\"")
 # A figure's variant for one theme: a <picture> (wide and narrow PNGs) or a single <img>.
 FIGURE_VARIANT = re.compile(
     r"<picture class=\"finlstm-picture[^\"]*\">.*?</picture>"
-    r"|<img class=\"finlstm-(?:light|dark)\"[^>]*>",
+    r"|<img\b[^>]*\bclass=\"finlstm-(?:light|dark)\"[^>]*>",
     re.DOTALL,
 )
 

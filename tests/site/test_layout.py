@@ -175,7 +175,7 @@ def test_lesson_pages_embed_no_figure_and_only_the_notebook_css_they_use(site_di
     for page in lessons:
         text = page.read_text()
         assert "data:image/png;base64" not in text, f"{page}: a figure is inlined"
-        figures = re.findall(r"<img class=\"finlstm-(?:light|dark)\"[^>]*>", text)
+        figures = re.findall(r"<img\b[^>]*\bclass=\"finlstm-(?:light|dark)\"[^>]*>", text)
         assert figures, f"{page}: no figure"
         assert all('loading="lazy"' in tag for tag in figures), f"{page}: eager figure"
         styles = "".join(re.findall(r"<style[^>]*>(.*?)</style>", text, re.S))
