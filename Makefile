@@ -20,7 +20,15 @@ $(STAMP): pyproject.toml requirements/lock.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
-install: $(STAMP)
+# axe-core for the accessibility test (tests/site/test_accessibility.py), pinned in
+# package-lock.json: a test tool from npm, never part of the site. `make serve` needs no Node.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package-lock.json
+	@command -v npm >/dev/null || { echo "error: the accessibility test installs axe-core with npm: install Node.js and npm (Debian: apt-get install npm)" >&2; exit 1; }
+	npm ci --no-audit --no-fund --silent
+	touch $(AXE)
+
+install: $(STAMP) $(AXE)
 
 # Lessons run before the first page is built (course_site.lessons, called by the hook
 # docs/hooks/lessons.py); unchanged ones come
@@ -59,7 +67,7 @@ lint: $(STAMP)
 
 # pytest exits 5 when it collects no test; make stops on any non-zero exit, so an empty
 # run fails here and in .ci/run.
-unit: $(STAMP)
+unit: $(STAMP) $(AXE)
 	scripts/ensure_chromium.sh
 	$(BIN)/pytest
 
@@ -72,4 +80,4 @@ lock:
 	/tmp/finlstm-lock/bin/pip freeze --exclude-editable | grep -v '^finlstm' > requirements/lock.txt
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache src/*.egg-info site .cache docs/lessons
+	rm -rf $(VENV) node_modules .pytest_cache .hypothesis .ruff_cache src/*.egg-info site .cache docs/lessons

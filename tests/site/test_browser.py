@@ -95,7 +95,12 @@ def _check_lesson(page, scheme: str) -> None:
         figure = figures.nth(index)
         assert figure.locator(visible).is_visible()
         assert not figure.locator(hidden).is_visible()
-        width = figure.locator(visible).evaluate("img => img.naturalWidth")
+        # Figures load lazily: bring each into view and wait for it.
+        figure.locator(visible).scroll_into_view_if_needed()
+        width = figure.locator(visible).evaluate(
+            "img => img.complete && img.naturalWidth ? img.naturalWidth : new Promise("
+            "(done) => img.addEventListener('load', () => done(img.naturalWidth), {once: true}))"
+        )
         assert width > 100
     raw_math = page.evaluate(
         "[...document.querySelectorAll('.jp-MarkdownOutput')].map((el) => el.innerText).join(' ')"

@@ -465,7 +465,7 @@
       var item = box.closest(".task-list-item");
       if (item && !box.id) {
         box.id = module.id + "-check-" + index;
-        box.setAttribute("aria-label", item.textContent.trim());
+        labelWithSentence(box, item);
       }
       box.addEventListener("change", function () {
         ticks[index] = box.checked;
@@ -473,6 +473,19 @@
         changed();
       });
     });
+  }
+
+  // Material draws "- [ ] sentence" as <label><input><span></span></label> sentence: move
+  // the sentence into the label, so that clicking it ticks the box and names it.
+  function labelWithSentence(box, item) {
+    var label = box.closest("label");
+    if (!label) {
+      box.setAttribute("aria-label", item.textContent.trim());
+      return;
+    }
+    while (label.nextSibling) {
+      label.appendChild(label.nextSibling);
+    }
   }
 
   function savingTextarea(label, value, onInput) {
@@ -768,8 +781,12 @@
       result.appendChild(el("p", null, passed ?
         (before.passed ? "Passed again: " + right + " / " + quiz.questions.length + "." :
           "Passed! " + right + " / " + quiz.questions.length + " · +" + xp + " XP") :
-        "Not passed yet: " + right + " / " + quiz.questions.length + "; the pass mark is " +
-        Math.ceil(quiz.pass_mark * quiz.questions.length) + ". Read the explanations and retry."));
+        (before.passed ? "Not passed this time: " : "Not passed yet: ") + right + " / " +
+        quiz.questions.length + "; the pass mark is " +
+        Math.ceil(quiz.pass_mark * quiz.questions.length) + "." + (before.passed ?
+          " You passed on an earlier try (best " + Math.max(before.best, right) + " / " +
+          quiz.questions.length + "), so the module stays complete." :
+          " Read the explanations and retry.")));
       result.appendChild(retry);
     }
     var best = record();

@@ -1,0 +1,261 @@
+"""Reading on any screen: width at 390 px, light pages, scripts only where needed, a table of
+contents and edit links that lead somewhere, and a search index without code or launch bars.
+
+The browser checks open every page of the built site in headless Chromium; the static ones
+read the built HTML and search index.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import subprocess
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PHONE = {"width": 390, "height": 844}
+
+# Bytes a page transfers on first load, gzip-compressed as a web server sends them.
+BUDGET_KB = {
+    "page": 400,  # a markdown page without a diagram (the issue's target)
+    "diagram": 1_400,  # Mermaid alone is about 0.9 MB compressed
+    "lesson": 900,  # figures load as they scroll into view; the first screen's count
+}
+
+# In the page's content: every element cut off at the right, either past the viewport or
+# past a box that hides its overflow, unless a box that scrolls sideways holds it.
+CUT_OFF = """
+() => {
+  const limit = window.innerWidth + 1;
+  const found = [];
+  const content = document.querySelector(".md-content");
+  for (const el of content.querySelectorAll("*")) {
+    if (el.closest(".katex-mathml, [hidden], .md-visually-hidden, .md-clipboard")) continue;
+    const rect = el.getBoundingClientRect();
+    if (rect.width === 0 || rect.height === 0) continue;
+    if (getComputedStyle(el).visibility === "hidden") continue;
+    let problem = null;
+    const stop = content.parentElement;
+    for (let box = el.parentElement; box && box !== stop; box = box.parentElement) {
+      const style = getComputedStyle(box);
+      if (style.overflowX === "auto" || style.overflowX === "scroll") break;
+      if ((style.overflowX === "hidden" || style.overflowX === "clip")
+          && style.textOverflow !== "ellipsis"
+          && rect.right > box.getBoundingClientRect().right + 1) {
+        problem = "cut off by " + box.tagName.toLowerCase() + "." + [...box.classList].join(".");
+        break;
+      }
+      if (box === content && rect.right > limit) problem = "past the screen";
+    }
+    if (problem) {
+      const name = `${el.tagName.toLowerCase()}.${[...el.classList].join(".")}`;
+      const text = (el.textContent || "").trim().slice(0, 30);
+      found.push(`${name} ${problem} (right ${Math.round(rect.right)}): "${text}"`);
+    }
+  }
+  return found;
+}
+"""
+
+
+def _open(browser, url: str, viewport: dict, scheme: str = "light"):
+    context = browser.new_context(viewport=viewport, color_scheme=scheme)
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(url, wait_until="networkidle")
+    return page, requests
+
+
+def _wait_for_drawings(page) -> None:
+    if page.locator(".mermaid").count():
+        page.wait_for_function(
+            "() => ![...document.querySelectorAll('.mermaid')].some((el) => el.tagName === 'PRE')",
+            timeout=20_000,
+        )
+    if page.locator(".arithmatex").count():
+        page.wait_for_function("() => document.querySelector('.katex')", timeout=10_000)
+
+
+@pytest.mark.slow
+def test_no_page_is_wider_than_a_phone(browser, site_server, site_pages, artifacts):
+    problems = []
+    for path in site_pages:
+        page, _ = _open(browser, site_server + path, PHONE)
+        try:
+            _wait_for_drawings(page)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            overflowing = page.evaluate(CUT_OFF)
+            name = path.strip("/").replace("/", "__") or "home"
+            page.screenshot(path=str(artifacts / f"phone-{name}.png"), full_page=True)
+        finally:
+            page.context.close()
+        if width > PHONE["width"] or overflowing:
+            problems.append(f"{path}: {width} px wide; " + "; ".join(overflowing[:5]))
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_pages_fetch_mermaid_and_katex_only_when_they_use_them(browser, site_server, site_pages):
+    checked = {"mermaid": 0, "katex": 0}
+    for path in site_pages:
+        page, requests = _open(browser, site_server + path, {"width": 1280, "height": 900})
+        try:
+            _wait_for_drawings(page)
+            has_diagram = page.locator("div.mermaid, pre.mermaid").count() > 0
+            has_math = page.locator(".katex").count() > 0
+        finally:
+            page.context.close()
+        fetched_mermaid = any("mermaid" in urlparse(u).path for u in requests)
+        fetched_katex = any("katex" in urlparse(u).path for u in requests)
+        assert fetched_mermaid == has_diagram, f"{path}: diagram {has_diagram}, Mermaid fetched"
+        assert fetched_katex == has_math, f"{path}: math {has_math}, KaTeX fetched"
+        checked["mermaid"] += has_diagram
+        checked["katex"] += has_math
+    # Guard the guard: both kinds of page exist, and so do pages with neither.
+    assert checked["mermaid"] >= 3 and checked["katex"] >= 3
+    assert checked["mermaid"] < len(site_pages) and checked["katex"] < len(site_pages)
+
+
+@pytest.mark.slow
+def test_each_page_stays_under_its_byte_budget(browser, site_server, site_pages, site_dir):
+    over = []
+    sizes = {}
+    for path in site_pages:
+        page, requests = _open(browser, site_server + path, {"width": 1280, "height": 900})
+        try:
+            _wait_for_drawings(page)
+            kind = (
+                "lesson"
+                if page.locator(".jupyter-wrapper").count()
+                else "diagram"
+                if page.locator("div.mermaid").count()
+                else "page"
+            )
+        finally:
+            page.context.close()
+        total = 0
+        for url in set(requests):
+            parsed = urlparse(url)
+            if parsed.scheme not in ("http", "https"):
+                continue
+            local = site_dir / unquote(parsed.path).lstrip("/")
+            if local.is_dir():
+                local = local / "index.html"
+            total += len(gzip.compress(local.read_bytes(), compresslevel=6))
+        sizes[path] = total // 1024
+        if total > BUDGET_KB[kind] * 1024:
+            over.append(f"{path} ({kind}): {total // 1024} KB > {BUDGET_KB[kind]} KB")
+    assert not over, "\n".join(over) + f"\nall pages (KB): {sizes}"
+
+
+def test_no_script_blocks_the_first_paint(site_dir, site_pages):
+    """Scripts in <head> are async or deferred; KaTeX and Mermaid are not in the HTML at all
+    (math.js and diagrams.js fetch them when a page needs them)."""
+    for path in site_pages:
+        text = (site_dir / path.strip("/") / "index.html").read_text()
+        head = text.split("</head>", 1)[0]
+        for tag in re.findall(r"<script\b[^>]*\bsrc=[^>]*>", head):
+            assert re.search(r"\b(defer|async)\b", tag), f"{path}: blocking {tag}"
+        for tag in re.findall(r"<script\b[^>]*\bsrc=\"[^\"]*\"[^>]*>", text):
+            assert "mermaid.min.js" not in tag and "katex" not in tag, f"{path}: {tag}"
+        for tag in re.findall(
+            r"<script\b[^>]*\bsrc=\"[^\"]*assets/javascripts/(?!bundle)[^>]*>", text
+        ):
+            assert re.search(r"\bdefer\b", tag), f"{path}: course script without defer: {tag}"
+
+
+def test_lesson_pages_embed_no_figure_and_only_the_notebook_css_they_use(site_dir):
+    lessons = sorted((site_dir / "lessons").glob("*/index.html"))
+    assert lessons, "no lesson page built"
+    for page in lessons:
+        text = page.read_text()
+        assert "data:image/png;base64" not in text, f"{page}: a figure is inlined"
+        figures = re.findall(r"<img\b[^>]*\bclass=\"finlstm-(?:light|dark)\"[^>]*>", text)
+        assert figures, f"{page}: no figure"
+        assert all('loading="lazy"' in tag for tag in figures), f"{page}: eager figure"
+        styles = "".join(re.findall(r"<style[^>]*>(.*?)</style>", text, re.S))
+        linked = re.findall(r"href=\"([^\"]*assets/jupyter/[^\"]+\.css)\"", text)
+        shared = sum(len((page.parent / href).read_bytes()) for href in linked)
+        assert len(styles) + shared < 120_000, f"{page}: {len(styles) + shared} bytes of CSS"
+
+
+def _toc_links(text: str) -> list[tuple[str, str]]:
+    nav = re.search(
+        r'<nav class="md-nav md-nav--secondary".*?</nav>\s*</div>|'
+        r'<nav class="md-nav md-nav--secondary".*?</nav>',
+        text,
+        re.S,
+    )
+    if not nav:
+        return []
+    return re.findall(
+        r'<a href="#([^"]+)" class="md-nav__link">\s*<span class="md-ellipsis">(.*?)</span>',
+        nav.group(0),
+        re.S,
+    )
+
+
+def test_every_table_of_contents_entry_names_its_heading_and_leads_to_it(site_dir, site_pages):
+    entries = 0
+    for path in site_pages:
+        text = (site_dir / path.strip("/") / "index.html").read_text()
+        ids = set(re.findall(r'\bid="([^"]+)"', text))
+        for anchor, label in _toc_links(text):
+            entries += 1
+            label = re.sub(r"\s+", " ", label).strip()
+            assert unquote(anchor) in ids, (
+                f"{path}: TOC entry {label!r} links to a missing #{anchor}"
+            )
+            assert "$" not in label and label, f"{path}: TOC entry {label!r}"
+    assert entries > 20
+
+
+def test_lesson_headings_with_code_keep_it_in_the_table_of_contents(site_dir):
+    """Lesson 2's "what `jit` buys" heading once lost its code word in the TOC."""
+    for page in sorted((site_dir / "lessons").glob("*/index.html")):
+        text = page.read_text()
+        headings = re.findall(r"<h[23][^>]*>(.*?)</h[23]>", text, re.S)
+        labels = " ".join(label for _, label in _toc_links(text))
+        for heading in headings:
+            for code in re.findall(r"<code>(.*?)</code>", heading):
+                assert f"<code>{code}</code>" in labels, f"{page}: TOC drops {code!r}"
+
+
+def _tracked_files() -> set[str]:
+    listing = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return set(listing.stdout.split())
+
+
+def test_every_edit_link_opens_a_tracked_file(site_dir, site_pages):
+    config = (ROOT / "mkdocs.yml").read_text()
+    repo_url = re.search(r"^repo_url:\s*(\S+)", config, re.M).group(1).rstrip("/")
+    tracked = _tracked_files()
+    for path in site_pages:
+        text = (site_dir / path.strip("/") / "index.html").read_text()
+        links = re.findall(r'<a href="([^"]+)"[^>]*class="md-content__button md-icon"', text)
+        links += re.findall(r'<a[^>]*class="md-content__button md-icon"[^>]*href="([^"]+)"', text)
+        assert links, f"{path}: no edit link"
+        for link in links:
+            prefix = f"{repo_url}/edit/main/"
+            assert link.startswith(prefix), f"{path}: {link}"
+            assert link[len(prefix) :] in tracked, f"{path}: edit link to untracked {link}"
+
+
+def test_search_index_holds_prose_not_code_launch_bars_or_diagram_source(site_dir):
+    index = json.loads((site_dir / "search" / "search_index.json").read_text())
+    docs = index["docs"]
+    lessons = [d for d in docs if d["location"].startswith("lessons/")]
+    lesson_text = " ".join(d["text"] for d in lessons)
+    assert "vanishing" in lesson_text.lower(), "lesson prose is missing from the index"
+    for needle in ("Download notebook", "Open in Colab", "Copied!", "import numpy", "jnp."):
+        hits = [d["location"] for d in lessons if needle in d["text"]]
+        assert not hits, f"{needle!r} indexed in {hits[:5]}"
+    diagrams = [d["location"] for d in docs if re.search(r"-->|---|\bflowchart\b", d["text"])]
+    assert not diagrams, f"diagram source indexed in {diagrams[:5]}"
