@@ -10,7 +10,9 @@ On every lesson page (a notebook rendered by mkdocs-jupyter):
   index;
 * figures are written once to assets/figures/<hash>.png and loaded lazily, instead of two
   base64 copies (light and dark) inside the HTML; each opens at full size when clicked;
-* of the ~600 KB of Jupyter CSS, only the rules whose classes the page uses are kept.
+* of the ~600 KB of Jupyter CSS, only the rules whose classes the page uses are kept;
+* coloured text in outputs (rich's tables, JAX's sharding diagrams) gets black or white
+  text, whichever reads better on its background, where its own colour is under 4.5:1.
 
 On every page, Mermaid diagram source is left out of the search index.
 """
@@ -71,6 +73,7 @@ def on_page_content(html_text: str, page, config, **kwargs) -> str:
         return MERMAID.sub(r"\g<0> data-search-exclude", html_text)
     html_text = SEARCH_EXCLUDED.sub(r"\g<0> data-search-exclude", html_text)
     html_text = CLIPBOARD.sub(r"\g<0> data-search-exclude", html_text)
+    html_text = COLOURED_TEXT.sub(_readable_colours, html_text)
     page.toc = table_of_contents(html_text)
     return html_text
 
@@ -87,6 +90,35 @@ def on_post_page(output: str, page, config, **kwargs) -> str:
     output = extract_figures(output, page, Path(config["site_dir"]))
     used = used_classes(output)
     return STYLE.sub(lambda m: m.group(0).replace(m.group(1), prune_css(m.group(1), used)), output)
+
+
+# ---- coloured output text -----------------------------------------------------------------
+
+COLOURED_TEXT = re.compile(
+    r"style=\"color: (#[0-9a-fA-F]{6});(?: text-decoration-color: #[0-9a-fA-F]{6};)?"
+    r" background-color: (#[0-9a-fA-F]{6})"
+)
+AA_CONTRAST = 4.5
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two '#rrggbb' colours (1 to 21)."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _readable_colours(match: re.Match) -> str:
+    text, background = match.group(1), match.group(2)
+    if contrast(text, background) >= AA_CONTRAST:
+        return match.group(0)
+    best = max(("#000000", "#ffffff"), key=lambda c: contrast(c, background))
+    return f'style="color: {best}; text-decoration-color: {best}; background-color: {background}'
 
 
 # ---- edit link ----------------------------------------------------------------------------
