@@ -92,8 +92,8 @@ def _reuse_freed_memory() -> None:
 
     XLA's CPU runtime allocates a scratch buffer per run of a compiled program; glibc hands
     blocks above its mmap threshold straight from the kernel and returns them on free, so
-    every train step would touch fresh, zero-filled pages (see docs/performance.md). Any MALLOC_* variable of your own leaves glibc as
-    you configured it.
+    every train step would touch fresh, zero-filled pages (see docs/performance.md). Any
+    MALLOC_* variable of your own leaves glibc as you configured it.
     """
     if any(name.startswith("MALLOC_") for name in os.environ):
         return
