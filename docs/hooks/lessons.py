@@ -15,7 +15,6 @@ failing cell and its line in the .py file, and the error.
 from __future__ import annotations
 
 import hashlib
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -162,10 +161,24 @@ def build(names: list[str] | None = None, force: bool = False, log=print) -> lis
                 if stale != cached:
                     stale.unlink()
         target = OUTPUT / f"{source.stem}.ipynb"
-        if not target.exists() or target.read_bytes() != cached.read_bytes():
-            shutil.copyfile(cached, target)
+        published = publish(cached, source)
+        if not target.exists() or target.read_text() != published:
+            target.write_text(published)
         written.append(target)
     return written
+
+
+def publish(cached: Path, source: Path) -> str:
+    """The executed notebook as published: its prose's fact placeholders filled (finlstm.facts)."""
+    import nbformat
+
+    from finlstm import facts
+
+    try:
+        notebook = facts.publish(nbformat.read(cached, as_version=4), str(source.relative_to(ROOT)))
+    except facts.FactError as error:
+        raise LessonError(str(error)) from None
+    return nbformat.writes(notebook) + "\n"
 
 
 # ---- MkDocs hook events -------------------------------------------------------------------
