@@ -137,6 +137,32 @@ def test_every_lesson_shows_the_verdicts_it_recorded_and_no_placeholder(executed
             assert known[verdict] in prose, f"{name}: verdict {verdict!r} is not in its prose"
 
 
+def test_m1_verdicts_agree_with_their_facts(executed):
+    known = facts_of(executed["m1_vanishing_gradient"])
+    text = text_of(executed["m1_vanishing_gradient"])
+    success = eval(re.search(r"success rate \(MSE < 0\.01\): (\{.*\})", text).group(1), {})
+    for name in ("RNN", "LSTM"):
+        for length, rate in success[name].items():
+            assert known[f"{name.lower()}_successes_t{length}"] == round(rate * known["seeds"])
+    lstm_counts = [known[f"lstm_successes_t{t}"] for t in success["LSTM"]]
+    assert known["lstm_verdict_holds"] == all(n == known["seeds"] for n in lstm_counts)
+    assert known["rnn_trained_verdict_holds"] == (known["rnn_trained_k50"] == 0.0)
+    ratio = known["lstm_k99_over_k10"]
+    assert ratio == pytest.approx(known["lstm_trained_k99"] / known["lstm_trained_k10"])
+    sentence = known["lstm_trained_sentence"]
+    expected = "no longer falls" if ratio >= 1 else "more slowly" if ratio > 0.1 else "keeps"
+    assert expected in sentence
+    assert sentence in prose_of(executed["m1_vanishing_gradient"])
+
+
+def test_m2_forget_bias_verdict_agrees_with_its_facts(executed):
+    known = facts_of(executed["m2_inside_the_cell"])
+    text = text_of(executed["m2_inside_the_cell"])
+    at_50 = [float(v) for v in re.findall(r"forget bias \d: .*k=50 ([\d.e+-]+)", text)]
+    assert known["bias_gain_k50"] == pytest.approx(at_50[1] / at_50[0], rel=0.01)
+    assert known["bias_verdict_holds"] == (known["bias_gain_k50"] >= 100)
+
+
 def test_m3_scalers_put_the_test_prices_where_the_text_says(executed):
     known = facts_of(executed["m3_price_model"])
     assert known["test_range_verdict_holds"] == (known["test_min"] > known["train_max"])
