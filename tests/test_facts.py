@@ -22,13 +22,13 @@ def _notebook(markdown: str, recorded: dict) -> nbformat.NotebookNode:
     return nbformat.v4.new_notebook(cells=[code, nbformat.v4.new_markdown_cell(markdown)])
 
 
-def test_record_returns_plain_python_values_and_keeps_them():
-    assert facts.record("ratio_test", np.float32(0.5)) == 0.5
-    assert type(facts.recorded["ratio_test"]) is float
-    assert (
-        facts.record("count_test", np.int64(3)) == 3 and type(facts.recorded["count_test"]) is int
-    )
-    assert facts.record("flag_test", np.bool_(True)) is True
+def test_record_keeps_plain_python_values_and_returns_nothing():
+    assert facts.record("ratio_test", np.float32(0.5)) is None  # no Out[...] line
+    assert facts.recorded["ratio_test"] == 0.5 and type(facts.recorded["ratio_test"]) is float
+    facts.record("count_test", np.int64(3))
+    assert facts.recorded["count_test"] == 3 and type(facts.recorded["count_test"]) is int
+    facts.record("flag_test", np.bool_(True))
+    assert facts.recorded["flag_test"] is True
 
 
 @pytest.mark.parametrize(
@@ -46,10 +46,11 @@ def test_record_refuses_what_prose_cannot_quote(name, value, message):
 
 
 def test_verdict_records_the_sentence_that_holds_and_which_one_it_was():
-    said = facts.verdict("beats_test", 0.8 < 1, when_true="It wins.", when_false="It loses.")
-    assert said == "It wins." and facts.recorded["beats_test_holds"] is True
-    said = facts.verdict("beats_test", 1.2 < 1, when_true="It wins.", when_false="It loses.")
-    assert said == "It loses." and facts.recorded["beats_test_holds"] is False
+    facts.verdict("beats_test", 0.8 < 1, when_true="It wins.", when_false="It loses.")
+    assert facts.recorded["beats_test"] == "It wins." and facts.recorded["beats_test_holds"]
+    facts.verdict("beats_test", 1.2 < 1, when_true="It wins.", when_false="It loses.")
+    assert facts.recorded["beats_test"] == "It loses."
+    assert facts.recorded["beats_test_holds"] is False
 
 
 def test_fill_formats_each_placeholder_with_its_spec():

@@ -4,12 +4,13 @@ A lesson calls `record("rmse_ratio", ratio)` in a code cell, and its Markdown ce
 `{{ fact("rmse_ratio", ".2f") }}` where the number belongs; a sentence whose truth depends on
 the run is chosen by `verdict(name, condition, when_true=..., when_false=...)` and quoted the
 same way. Each call displays one output of MIME type `FACT_MIME` (the idea of MyST-NB's
-`glue`), so the facts are stored in, and cached with, the executed notebook; the site's build
-(`docs/hooks/facts.py`) fills the placeholders from them and removes those outputs, so a
-rendered page shows the numbers and nothing of the mechanism.
+`glue`), so the facts are stored in, and cached with, the executed notebook. When the site
+is built, `publish` fills a lesson's placeholders from them and removes those outputs, so a
+rendered page shows the numbers and nothing of the mechanism; module pages quote the facts
+through `docs/hooks/facts.py`.
 
-Nothing is displayed outside a Jupyter kernel: in a plain script `record` only returns its
-value (and keeps it in `recorded`).
+Nothing is displayed outside a Jupyter kernel: in a plain script `record` only keeps the
+value in `recorded`.
 """
 
 from __future__ import annotations
@@ -58,22 +59,22 @@ def _display(payload: dict) -> None:
     display({FACT_MIME: payload, "text/plain": ""}, raw=True)
 
 
-def record(name: str, value: Fact) -> Fact:
-    """Store `value` (a bool, a finite number or a short text) as fact `name` and return it.
+def record(name: str, value: Fact) -> None:
+    """Store `value` (a bool, a finite number or a short text) as fact `name`.
 
     Names are lower-case identifiers (`rmse_ratio`); a module page quotes the fact as
-    `lesson_name.fact_name` (`m3_price_model.rmse_ratio`).
+    `lesson_name.fact_name` (`m3_price_model.rmse_ratio`). Nothing is returned, so a call
+    that ends a notebook cell adds no `Out[...]` line to the page.
     """
     if not isinstance(name, str) or not NAME.match(name):
         raise ValueError(f"fact name {name!r} must be a lower-case identifier like 'rmse_ratio'")
     value = _plain(name, value)
     recorded[name] = value
     _display({"name": name, "value": value})
-    return value
 
 
-def verdict(name: str, condition, *, when_true: str, when_false: str) -> str:
-    """Record, as fact `name`, the sentence that is true of this run, and return it.
+def verdict(name: str, condition, *, when_true: str, when_false: str) -> None:
+    """Record, as fact `name`, the sentence that is true of this run.
 
     Both sentences are written out in the lesson, so a reader of the source sees what it
     would have said either way; the fact `name + "_holds"` records which one applied.
@@ -82,7 +83,6 @@ def verdict(name: str, condition, *, when_true: str, when_false: str) -> str:
     sentence = when_true if holds else when_false
     record(f"{name}_holds", holds)
     record(name, sentence)
-    return sentence
 
 
 # ---- Reading facts back from an executed notebook (used by the site's build) -------------
