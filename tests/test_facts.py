@@ -89,3 +89,30 @@ def test_publish_fails_on_a_fact_the_lesson_did_not_record():
 def test_outside_a_kernel_nothing_is_displayed(capsys):
     facts.record("quiet_test", 1.5)
     assert capsys.readouterr().out == ""
+
+
+def _page_hook():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "hooks" / "facts.py"
+    spec = importlib.util.spec_from_file_location("facts_hook", path)
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    return hook
+
+
+def test_module_pages_quote_lesson_facts_and_an_unknown_one_stops_the_build(tmp_path):
+    from types import SimpleNamespace
+
+    from mkdocs.exceptions import PluginError
+
+    notebook = facts.publish(_notebook("no placeholder", {"rmse_ratio": 7.264}), "m9")
+    nbformat.write(notebook, tmp_path / "m9_lesson.ipynb")
+    hook = _page_hook()
+    hook._known.update(hook.lesson_facts(tmp_path))
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="modules/3-building-a-model.md"))
+    filled = hook.on_page_markdown('ratio {{ fact("m9_lesson.rmse_ratio", ".2f") }}', page, {}, [])
+    assert filled == "ratio 7.26"
+    with pytest.raises(PluginError, match=r"modules/3-building-a-model\.md: .*'m9_lesson\.nope'"):
+        hook.on_page_markdown('{{ fact("m9_lesson.nope") }}', page, {}, [])
