@@ -356,8 +356,8 @@ facts.verdict(
     rnn_after[50] == 0.0,
     when_true=(
         "After training, the RNN's gradient at the first half of the sequence, where the "
-        "first marked value sits, is exactly zero at k = 50 and k = 99 (it underflows "
-        "float32): that value sends back no learning signal at all."
+        "first marked value sits, is exactly zero in float32 at k = 50 and k = 99: that "
+        "value sends back no learning signal at all."
     ),
     when_false=(
         f"After training, the RNN's gradient at k = 50 is {rnn_after[50] / rnn_after[0]:.1e} "
