@@ -19,7 +19,7 @@
 # %%
 import numpy as np
 
-from finlstm import plots
+from finlstm import facts, plots
 from finlstm.data import load_prices
 from finlstm.devices import use_cpu_cores
 
@@ -39,6 +39,7 @@ print("source:", prices.attrs["source"])
 close = prices["Close"]
 daily = np.log(close).diff().dropna()
 print(f"{len(daily)} daily log returns, mean {daily.mean():+.5f}")
+facts.record("days", len(daily))  # quoted below as {{ fact("days", ",") }}
 
 
 # %%
@@ -57,5 +58,7 @@ plots.show(draw, alt="Histogram of the S&P 500's daily log returns.")
 # %% [markdown]
 # ## What this lesson measured
 #
-# State the conclusion from the numbers printed above (print it from a cell if
-# it depends on them), then give exercises and references.
+# The lesson used {{ fact("days", ",") }} daily returns. State the conclusion
+# from the run's own numbers: record each with `facts.record` and choose every
+# sentence that depends on them with `facts.verdict`, then give exercises and
+# references.

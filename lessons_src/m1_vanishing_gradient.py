@@ -21,7 +21,7 @@
 # steps; each step carries a random value in $[0, 1]$ and a marker. Exactly two steps are
 # marked, one in each half of the sequence, and the target is the sum of the two marked
 # values. To succeed, a network must notice the first marked value and carry it for up to
-# $T$ steps. Predicting the average sum (1.0) without looking gives a mean squared error of
+# $T$ steps. Predicting the average sum, $2 \cdot \tfrac{1}{2} = 1$, without looking gives a mean squared error of
 # $2 \cdot \tfrac{1}{12} = \tfrac{1}{6} \approx 0.167$: that is the baseline to beat.
 
 # %%
@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from finlstm import lstm, models, plots
+from finlstm import facts, lstm, models, plots
 from finlstm.devices import use_cpu_cores
 from finlstm.parallel import train_many
 from finlstm.train import TrainConfig, make_optimizer
@@ -72,8 +72,8 @@ print("target:", round(float(y[0]), 3))
 # %% [markdown]
 # ## Two networks of about the same size
 #
-# A plain tanh RNN with 32 units and an LSTM with 16 units have about the same number of
-# parameters (the LSTM has four weight blocks per unit). Both read the whole sequence and
+# A plain tanh RNN with {{ fact("rnn_units") }} units and an LSTM with
+# {{ fact("lstm_units") }} units have about the same number of parameters (the LSTM has four weight blocks per unit). Both read the whole sequence and
 # a dense layer maps the last hidden state to the prediction.
 
 
@@ -96,21 +96,30 @@ NETS = {"RNN": AddingNet("rnn", 32), "LSTM": AddingNet("lstm", 16)}
 for name, net in NETS.items():
     params = net.init(jax.random.key(0), jnp.zeros((1, 10, 2)))["params"]
     print(f"{name:5s} parameters: {models.count_params(params)}")
+facts.record("rnn_units", NETS["RNN"].hidden)
+facts.record("lstm_units", NETS["LSTM"].hidden)
 
 # %% [markdown]
 # ## Many runs in one program
 #
-# For each length $T$ and each network we train 4 seeds *in one compiled program*:
-# `finlstm.parallel.train_many` runs `jax.lax.scan` over 1,500 Adam steps of 64 fresh
-# sequences each, for every seed, with the seeds split over the devices. On a GPU it
+# For each length $T$ and each network we train {{ fact("seeds") }} seeds *in one compiled
+# program*: `finlstm.parallel.train_many` runs `jax.lax.scan` over {{ fact("steps", ",") }} Adam
+# steps of {{ fact("batch") }} fresh sequences each, for every seed, with the seeds split over the devices. On a GPU it
 # batches the seeds with `jax.vmap`; on a CPU each core trains its seeds one after
 # another, which measured about twice as fast there (the "How fast is it?" page). To test
-# them, `jax.vmap` maps the loss of one network over the stacked parameters of all four.
-# A run *succeeds* when its mean squared error on 2,000 new test sequences is below 0.01,
-# about 6% of the baseline's.
+# them, `jax.vmap` maps the loss of one network over the stacked parameters of all seeds.
+# A run *succeeds* when its mean squared error on {{ fact("test_sequences", ",") }} new test
+# sequences is below {{ fact("success_mse") }}, {{ fact("success_share_of_baseline", ".0%") }}
+# of the baseline's.
 
 # %%
 LENGTHS, SEEDS, STEPS, BATCH, SUCCESS_MSE = (10, 25, 50, 100), 4, 1500, 64, 0.01
+TEST_SEQUENCES = 2000
+for name, value in (("seeds", SEEDS), ("steps", STEPS), ("batch", BATCH)):
+    facts.record(name, value)
+facts.record("success_mse", SUCCESS_MSE)
+facts.record("test_sequences", TEST_SEQUENCES)
+facts.record("success_share_of_baseline", SUCCESS_MSE / (1 / 6))
 optimizer = make_optimizer(TrainConfig(learning_rate=1e-2, clip_norm=1.0))
 
 
@@ -144,7 +153,7 @@ results, trained = {}, {}
 started = time.perf_counter()
 for length in LENGTHS:
     x_test, y_test = adding_batch(
-        jax.random.fold_in(test_key, length), 2000, length
+        jax.random.fold_in(test_key, length), TEST_SEQUENCES, length
     )
     for name, net in NETS.items():
         params, _ = train_runs(
@@ -175,6 +184,54 @@ success = {
 print(
     "\nsuccess rate (MSE < 0.01):",
     {n: dict(zip(LENGTHS, s, strict=True)) for n, s in success.items()},
+)
+wins = {
+    n: [int(np.sum(results[n, t] < SUCCESS_MSE)) for t in LENGTHS] for n in NETS
+}
+for name in NETS:
+    for length, won in zip(LENGTHS, wins[name], strict=True):
+        facts.record(f"{name.lower()}_successes_t{length}", won)
+facts.record(
+    "success_sentence",
+    "Successful runs out of "
+    + f"{SEEDS} seeds, by length: "
+    + "; ".join(
+        f"T = {t}: RNN {r}, LSTM {m}"
+        for t, r, m in zip(LENGTHS, wins["RNN"], wins["LSTM"], strict=True)
+    )
+    + ".",
+)
+
+
+# "At the baseline": the median seed's test error within 10% of always predicting 1.0.
+def near_baseline(length):
+    return abs(np.median(results["RNN", length]) * 6 - 1) < 0.1
+
+
+at_baseline = [
+    t for i, t in enumerate(LENGTHS) if all(map(near_baseline, LENGTHS[i:]))
+]
+facts.verdict(
+    "rnn_baseline_verdict",
+    bool(at_baseline),
+    when_true=(
+        f"From T = {at_baseline[0] if at_baseline else 0} on, the RNN's median test "
+        "error sits at the baseline's 1/6: it learned nothing better than predicting "
+        "the average."
+    ),
+    when_false=(
+        "At no length tried does the RNN's median test error reach the baseline's 1/6."
+    ),
+)
+lstm_all = all(w == SEEDS for w in wins["LSTM"])
+facts.verdict(
+    "lstm_verdict",
+    lstm_all,
+    when_true="The LSTM of about the same size succeeds in every seed at every length.",
+    when_false=(
+        "The LSTM of about the same size does not succeed in every seed at every length "
+        "(the counts above)."
+    ),
 )
 
 
@@ -231,10 +288,8 @@ plots.show(
 )
 
 # %% [markdown]
-# Read the table, not just the chart. At $T = 10$ the plain RNN learns the task too, in
-# most or all seeds: with orthogonal initialisation and Adam, a 10-step dependency is easy. As $T$
-# grows, the RNN's error climbs towards the baseline, meaning it has learned nothing better
-# than predicting the average, while the LSTM keeps solving the task at every length tried.
+# Read the table, not just the chart. {{ fact("success_sentence") }}
+# {{ fact("rnn_baseline_verdict") }} {{ fact("lstm_verdict") }}
 #
 # ## Why: the gradient that reaches step $T - k$
 #
@@ -297,6 +352,48 @@ for (name, when), curve in curves.items():
     print(
         f"{name:4s} {when:18s}: k=0 {curve[0]:.1e}  k=10 {curve[10]:.1e}  k=50 {curve[50]:.1e}  k=99 {curve[99]:.1e}"
     )
+rnn_after, lstm_after = (
+    curves["RNN", "after training"],
+    curves["LSTM", "after training"],
+)
+for k in (0, 10, 50, 99):
+    facts.record(f"rnn_trained_k{k}", rnn_after[k])
+    facts.record(f"lstm_trained_k{k}", lstm_after[k])
+facts.verdict(
+    "rnn_trained_verdict",
+    rnn_after[50] == 0.0,
+    when_true=(
+        "After training, the RNN's gradient at the first half of the sequence, where the "
+        "first marked value sits, is exactly zero in float32 at k = 50 and k = 99: that "
+        "value sends back no learning signal at all."
+    ),
+    when_false=(
+        f"After training, the RNN's gradient at k = 50 is {rnn_after[50] / rnn_after[0]:.1e} "
+        "times its size at the end: the first marked value sends back almost no learning "
+        "signal."
+    ),
+)
+drop_first_ten = lstm_after[0] / lstm_after[10]
+far_over_near = lstm_after[99] / lstm_after[10]
+facts.record("lstm_drop_first_ten", drop_first_ten)
+facts.record("lstm_k99_over_k10", far_over_near)
+if far_over_near >= 1:
+    lstm_far = (
+        f"then no longer falls: at k = 99 it is {far_over_near:.2f} times its size at "
+        "k = 10, so the first marked value still sends back a signal."
+    )
+elif far_over_near > 0.1:
+    lstm_far = (
+        f"then falls much more slowly: at k = 99 it is {far_over_near:.2f} times its size "
+        "at k = 10, so the first marked value still sends back a signal."
+    )
+else:
+    lstm_far = f"and keeps falling: at k = 99 it is {far_over_near:.1e} times its size at k = 10."
+facts.record(
+    "lstm_trained_sentence",
+    f"After training, the LSTM's gradient falls {drop_first_ten:.0f}-fold over the last "
+    f"ten steps and {lstm_far}",
+)
 
 
 # %%
@@ -321,27 +418,22 @@ plots.show(
 
 # %% [markdown]
 # The plain RNN's gradient shrinks by a roughly constant factor per step: a straight line
-# falling on the log scale. After training it is worse, not better: the gradient reaching
-# the first half of the sequence, where the first marked value sits, is many orders of
-# magnitude smaller than at the end (the printed values), so that value sends back almost
-# no learning signal. The LSTM's gradient also decays at initialisation (its forget gate
-# starts near 0.73, not 1), though more slowly over long distances; after training the curve
-# is flat: a gradient reaches step $T - 99$ about as strongly as step $T - 10$. That is what
-# *mitigate* means: the LSTM does not make gradients immune to distance, it learns when to
-# keep them.
+# falling on the log scale. {{ fact("rnn_trained_verdict") }} The LSTM's gradient also
+# decays at initialisation (its forget gate starts near $\sigma(1) \approx 0.73$, not 1).
+# {{ fact("lstm_trained_sentence") }} That is what *mitigate* means: the LSTM does not make
+# gradients immune to distance.
 #
 # ## What this lesson measured
 #
-# * At $T = 10$ both networks mostly solve the adding problem: a plain RNN is not useless.
-# * From $T = 25$ on, the plain RNN fails in most seeds, and by $T = 50$ it sits at the
-#   baseline error of $1/6$, while the LSTM of the same size succeeds in every seed we ran
-#   (the table above).
+# * {{ fact("success_sentence") }}
+# * {{ fact("rnn_baseline_verdict") }} {{ fact("lstm_verdict") }}
 # * The reason is visible in the gradient reaching $k$ steps back: exponential decay for the
-#   RNN, steeper still after training; for the LSTM a slower decay that training flattens.
+#   RNN at initialisation. {{ fact("rnn_trained_verdict") }}
 #
-# **Exercises.** (1) Add $T = 200$: does the LSTM still succeed in 1,500 steps, and what
-# happens with 4,000? (2) Set the LSTM's forget bias to 0 (`models.LSTMLayer(16,
-# forget_bias=0.0)`) and rerun $T = 100$. (3) Give the RNN 64 units: does size rescue it?
+# **Exercises.** (1) Add $T = 200$: does the LSTM still succeed in `STEPS` steps, and what
+# happens with more? (2) Set the LSTM's forget bias to 0 (`models.LSTMLayer(16,
+# forget_bias=0.0)`) and rerun $T = 100$. (3) Give the RNN as many units as it needs to
+# match the LSTM's parameters twice over: does size rescue it?
 #
 # **Reference.** Hochreiter, S. & Schmidhuber, J. (1997). Long short-term memory. *Neural
 # Computation* 9(8), 1735-1780.

@@ -14,32 +14,41 @@
 # # A price model and its baseline
 #
 # **The question.** The course model (LSTM 128 → LSTM 64 → Dense 25 → Dense 1) is the one
-# most LSTM stock-prediction tutorials train. Trained honestly on real S&P 500 data, does
-# it forecast tomorrow's close better than the simplest possible rule, "tomorrow = today"?
+# most LSTM stock-prediction tutorials train on price levels. Trained honestly on real S&P
+# 500 data, does it forecast tomorrow's close better than the simplest possible rule,
+# "tomorrow = today"? And when it does not, what do practitioners do instead?
 #
-# Along the way we build the pipeline of Module 3 step by step, and measure what goes wrong
-# when the scaler is fitted on all the data instead of the training part.
+# We build the pipeline of Module 3 step by step, look at where the test prices lie
+# compared with the training prices, measure what a scaler fitted on all the data does to
+# the score, and then train the same network on two inputs that have no price level in
+# them. Every number in the text below is read from this run.
 
 # %%
+import itertools
 import os
 
+import jax
 import numpy as np
 from scipy.stats import binomtest
 
-from finlstm import plots
-from finlstm.baselines import persistence
+from finlstm import facts, plots
 from finlstm.data import load_prices
 from finlstm.devices import use_cpu_cores
-from finlstm.metrics import directional_accuracy, majority_rate, rmse
+from finlstm.metrics import (
+    diebold_mariano,
+    directional_accuracy,
+    majority_rate,
+    rmse,
+)
 from finlstm.models import ModelConfig, StackedLSTM, count_params
 from finlstm.prep import MinMaxScaler, chronological_split, make_windows
-from finlstm.train import TrainConfig, fit, predict
+from finlstm.train import TrainConfig, fit, init_params, predict
 
 use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see Lesson 1)
 
 SEED, WINDOW, HORIZON = 0, 60, 1
 # Course defaults (Adam 1e-3, batch 64), with at most 15 epochs and a patience of 4 so that
-# the three trainings of this lesson stay within a minute or two on a laptop CPU.
+# the four trainings of this lesson stay short on a laptop CPU.
 TRAIN = TrainConfig(
     epochs=15,
     batch_size=64,
@@ -47,6 +56,9 @@ TRAIN = TrainConfig(
     patience=4,
     seed=SEED,
     progress=False,
+)
+MODEL = StackedLSTM(
+    ModelConfig(hidden_sizes=(128, 64), dense_size=25, dropout=0.2)
 )
 
 # %% [markdown]
@@ -65,63 +77,105 @@ if os.environ.get("FINLSTM_ONLINE") == "1":
 else:
     prices = load_prices("sp500")
 close = prices["Close"].to_numpy()
+dates = prices.index
 print("source:", prices.attrs["source"])
-print(
-    f"{len(prices)} trading days, {prices.index[0].date()} to {prices.index[-1].date()}"
-)
+print(f"{len(prices)} trading days, {dates[0].date()} to {dates[-1].date()}")
+facts.record("all_up_share", np.mean(np.diff(close) > 0))  # quoted by Module 4
 
 # %% [markdown]
-# ## A chronological split, and a scaler that sees only the past
+# ## A chronological split, and where the test prices lie
 #
 # 70% of the days for training, the next 15% for validation (early stopping), the last 15%
 # for the test. The scaler's minimum and maximum come from the training days only.
 
 # %%
 bounds = chronological_split(len(close), train=0.70, val=0.15)
-dates = prices.index
 for name, part in (
     ("train", bounds.train),
     ("validation", bounds.val),
     ("test", bounds.test),
 ):
+    first, last = dates[part][0].date(), dates[part][-1].date()
+    low, high = close[part].min(), close[part].max()
     print(
-        f"{name:>10}: {dates[part][0].date()} to {dates[part][-1].date()}, {len(close[part])} days"
+        f"{name:>10}: {first} to {last}, {len(close[part])} days, "
+        f"close from {low:7.1f} to {high:7.1f}"
     )
+    facts.record(f"{name}_years", f"{first.year}-{last.year}")
+train_max = close[bounds.train].max()
+test_min, test_max = close[bounds.test].min(), close[bounds.test].max()
+facts.record("train_max", train_max)
+facts.record("test_min", test_min)
+facts.record("test_max", test_max)
+facts.record("test_min_above_train_max", test_min / train_max - 1)
+facts.record("test_max_above_train_max", test_max / train_max - 1)
+above = float(np.mean(close[bounds.test] > train_max))
+facts.record("test_share_above_train_max", above)
+facts.record(
+    "val_share_above_train_max", np.mean(close[bounds.val] > train_max)
+)
+facts.verdict(
+    "test_range_verdict",
+    test_min > train_max,
+    when_true=(
+        f"Every test close, from {test_min:,.0f} to {test_max:,.0f} index points, lies above "
+        f"the highest close of the training years ({train_max:,.0f}): "
+        f"{test_min / train_max - 1:.0%} to {test_max / train_max - 1:.0%} higher."
+    ),
+    when_false=(
+        f"The test closes run from {test_min:,.0f} to {test_max:,.0f} index points; "
+        f"{above:.0%} of them lie above the highest close of the training years "
+        f"({train_max:,.0f}), up to {test_max / train_max - 1:.0%} higher."
+    ),
+)
+
 scaler = MinMaxScaler.fit(close[bounds.train])
-scaled = scaler.transform(close)
 leaky = MinMaxScaler.fit(
     close
 )  # the mistake: statistics from every day, test included
-for name, values in (
-    ("train-only scaler", scaled),
-    ("scaler fitted on all days", leaky.transform(close)),
+for name, fitted in (
+    ("train-only scaler", scaler),
+    ("scaler fitted on all days", leaky),
 ):
-    test = values[bounds.test]
+    test = fitted.transform(close[bounds.test])
     print(f"{name:>26}: test values from {test.min():.3f} to {test.max():.3f}")
+    key = "honest" if fitted is scaler else "leaky"
+    facts.record(f"{key}_scaled_test_min", test.min())
+    facts.record(f"{key}_scaled_test_max", test.max())
 
 # %% [markdown]
-# With the honest scaler, the test period's prices fall *outside* $[0, 1]$: the index
-# reached levels after 2015 that the training years never saw. That is the real situation
-# a forecaster faces. The leaky scaler hides it by squeezing the future into $[0, 1]$
+# {{ fact("test_range_verdict") }} Scaled with the training minimum
+# and maximum, the test inputs run from {{ fact("honest_scaled_test_min", ".2f") }} to
+# {{ fact("honest_scaled_test_max", ".2f") }}, while the network only ever saw values in
+# $[0, 1]$. That is the real situation of a forecaster in {{ fact("test_years") }}, and a
+# network trained on levels has no reason to know what to do there. The leaky scaler hides
+# the problem by squeezing the test period into $[0, 1]$ (here
+# {{ fact("leaky_scaled_test_min", ".2f") }} to {{ fact("leaky_scaled_test_max", ".2f") }})
 # using a maximum that nobody knew at the time.
 #
 # ## Windows of 60 days
 #
 # Each sample is 60 consecutive scaled closes; its target is the next day's scaled close.
-# A window belongs to the part of the split that holds its target day.
-
+# A window belongs to the part of the split that holds its target day. The first usable
+# target day is the same for the three kinds of input of this lesson, so that all of them
+# are judged on the same test days.
 
 # %%
-def windows_by_part(series):
-    windows = make_windows(series, series, window=WINDOW, horizon=HORIZON)
-    return (
-        windows.select(0, bounds.train_end),
-        windows.select(bounds.train_end, bounds.val_end),
-        windows.select(bounds.val_end, bounds.n_rows),
-    )
+FIRST_TARGET = (
+    WINDOW + HORIZON
+)  # the return models need one day before their first window
 
 
-train, val, test = windows_by_part(scaled)
+def by_part(windows):
+    """(train, validation, test) windows, by the part of the split that holds the target."""
+    edges = (FIRST_TARGET, bounds.train_end, bounds.val_end, bounds.n_rows)
+    return tuple(windows.select(a, b) for a, b in itertools.pairwise(edges))
+
+
+scaled = scaler.transform(close)
+train, val, test = by_part(
+    make_windows(scaled, scaled, window=WINDOW, horizon=HORIZON)
+)
 print("train inputs:", train.inputs.shape, "(samples, timesteps, features)")
 print("val inputs:  ", val.inputs.shape, "  test inputs:", test.inputs.shape)
 
@@ -132,16 +186,27 @@ print("val inputs:  ", val.inputs.shape, "  test inputs:", test.inputs.shape)
 # Early stopping watches the validation loss (never the test set) and keeps the best epoch.
 
 # %%
-model = StackedLSTM(
-    ModelConfig(hidden_sizes=(128, 64), dense_size=25, dropout=0.2)
-)
 result = fit(
-    model, (train.inputs, train.targets), (val.inputs, val.targets), TRAIN
+    MODEL, (train.inputs, train.targets), (val.inputs, val.targets), TRAIN
+)
+best = result.best_epoch - 1
+val_over_train = (
+    result.history["val_loss"][best] / result.history["train_loss"][best]
 )
 print(
     f"{count_params(result.params):,} parameters; {len(result.history['train_loss'])} epochs, "
     f"best validation loss at epoch {result.best_epoch}"
 )
+print(f"at that epoch: validation loss / training loss = {val_over_train:.2f}")
+facts.record("best_epoch", result.best_epoch)
+# Module 3's table of layer sizes is for five input features (open, high, low, close,
+# volume): count them from the same model, initialised for that input.
+five_features = init_params(
+    MODEL, jax.random.key(SEED), np.zeros((1, WINDOW, 5))
+)
+for layer, layer_params in five_features.items():
+    facts.record(f"params_{layer}", count_params(layer_params))
+facts.record("val_over_train", val_over_train)
 
 
 # %%
@@ -175,207 +240,401 @@ plots.show(
 )
 
 # %% [markdown]
-# These are the real curves of the run above. The validation loss sits far above the
-# training loss: the validation years lie above the training range, where the network has
-# never been fitted.
-#
+# These are the real curves of the run above. {{ fact("loss_gap") }}
+
+# %%
+val_above = float(np.mean(close[bounds.val] > train_max))
+facts.verdict(
+    "loss_gap",
+    val_over_train > 2,
+    when_true=(
+        f"At the kept epoch the validation loss is {val_over_train:.1f} times the training "
+        f"loss: {val_above:.0%} of the validation closes lie above the highest training "
+        "close, where the network was never fitted."
+    ),
+    when_false=(
+        f"At the kept epoch the validation loss is {val_over_train:.2f} times the training "
+        f"loss, not far above it, although {val_above:.0%} of the validation closes lie "
+        "above the highest training close: the damage shows on the test years, which lie "
+        "further out."
+    ),
+)
+
+# %% [markdown]
 # ## Test predictions beside naive persistence
 #
 # Predictions are scaled back to index points. The baseline is persistence: tomorrow's
-# close equals today's, the forecast of a random walk.
+# close equals today's, the forecast of a random walk. The Diebold-Mariano test asks whether
+# the difference between the two squared errors is more than noise (a negative statistic
+# means the model's errors are smaller).
 
 # %%
-predicted = scaler.inverse_transform(
-    predict(model, result.params, test.inputs)[:, 0], feature=0
-)
 actual = close[test.target_rows]
-naive = persistence(close, test.target_rows, HORIZON)
-today = close[test.target_rows - HORIZON]
-scores = {
-    "RMSE (index points)": (rmse(actual, predicted), rmse(actual, naive)),
-    "directional accuracy": (
-        directional_accuracy(actual - today, predicted - today),
-        majority_rate(actual - today),
-    ),
-}
-print(f"{'test period':<24}{'LSTM':>10}{'baseline':>10}")
-for name, (model_score, baseline_score) in scores.items():
-    print(f"{name:<24}{model_score:>10.3f}{baseline_score:>10.3f}")
-print(
-    f"RMSE / persistence RMSE: {scores['RMSE (index points)'][0] / scores['RMSE (index points)'][1]:.3f}"
-    "  (below 1 would beat the random walk)"
+today = close[test.target_rows - HORIZON]  # persistence's forecast
+persistence_loss = (actual - today) ** 2
+
+
+def judge(key, name, forecast):
+    """Score a price forecast of the test days beside persistence and record its facts."""
+    ratio = rmse(actual, forecast) / rmse(actual, today)
+    dm = diebold_mariano((actual - forecast) ** 2, persistence_loss)
+    accuracy = directional_accuracy(actual - today, forecast - today)
+    print(
+        f"{name:<26}{rmse(actual, forecast):>9.2f}{ratio:>8.3f}{dm.statistic:>9.2f}"
+        f"{dm.p_value:>9.3f}{accuracy:>10.3f}"
+    )
+    facts.record(f"{key}_rmse", rmse(actual, forecast))
+    facts.record(f"{key}_ratio", ratio)
+    facts.record(f"{key}_dm", dm.statistic)
+    facts.record(f"{key}_dm_p", dm.p_value)
+    facts.record(f"{key}_accuracy", accuracy)
+    return ratio, dm
+
+
+HEADER = f"{'test period':<26}{'RMSE':>9}{'ratio':>8}{'DM stat':>9}{'DM p':>9}{'direction':>10}"
+predicted = scaler.inverse_transform(
+    predict(MODEL, result.params, test.inputs)[:, 0], feature=0
 )
-print("(directional baseline: always predict the more common direction)")
+print(HEADER)
+print(
+    f"{'persistence':<26}{rmse(actual, today):>9.2f}{1:>8.3f}{'':>18}{'':>10}"
+)
+level_ratio, level_dm = judge("level", "level model (honest scaler)", predicted)
+up_share = float(np.mean(actual > today))
+below_today = float(np.mean(predicted < today))
+bias = float(np.mean(predicted - actual))
+print(
+    "RMSE in index points; ratio = RMSE / persistence RMSE (below 1 beats it)"
+)
+print(
+    f"share of up days in the test period: {up_share:.3f}; majority rate: {majority_rate(actual - today):.3f}"
+)
+print(f"share of forecasts below today's close: {below_today:.3f}")
+print(f"mean forecast error (forecast - actual): {bias:+.1f} index points")
+facts.record("persistence_rmse", rmse(actual, today))
+facts.record("down_share", 1 - up_share)
+facts.record("below_today", below_today)
+facts.record("level_bias", bias)
+facts.record("level_bias_abs", abs(bias))
+
+# %% [markdown]
+# {{ fact("level_verdict") }} Its forecasts are on average
+# {{ fact("level_bias_abs", ".0f") }} index points {{ fact("bias_direction") }} the actual
+# close, and {{ fact("below_today", ".0%") }} of them lie below today's close.
+# {{ fact("direction_verdict") }}
+
+# %%
+facts.verdict(
+    "level_verdict",
+    level_ratio < 1 and level_dm.p_value < 0.05,
+    when_true=(
+        f"The level model beats persistence: its test RMSE is {level_ratio:.2f} times "
+        f"persistence's, and the Diebold-Mariano p-value is {level_dm.p_value:.3f}."
+    ),
+    when_false=(
+        f"The level model does not beat persistence: its test RMSE is {level_ratio:.2f} times "
+        f"persistence's (Diebold-Mariano statistic {level_dm.statistic:+.1f}, "
+        f"p-value {level_dm.p_value:.3f})."
+    ),
+)
+facts.record("bias_direction", "below" if bias < 0 else "above")
+facts.verdict(
+    "direction_verdict",
+    below_today > 0.9 or below_today < 0.1,
+    when_true=(
+        "Its forecasts sit on the same side of today's close on nearly every day, so its "
+        f"directional accuracy ({directional_accuracy(actual - today, predicted - today):.3f}) "
+        f"is close to the share of days that went that way ("
+        f"{1 - up_share if below_today > 0.5 else up_share:.3f}): it says nothing about "
+        "direction."
+    ),
+    when_false=(
+        "Its forecasts fall on both sides of today's close, so its directional accuracy "
+        f"({directional_accuracy(actual - today, predicted - today):.3f}) is worth comparing "
+        f"with the majority rate ({majority_rate(actual - today):.3f})."
+    ),
+)
 
 
 # %%
-def draw_predictions(fig):
-    ax = fig.add_subplot()
-    last = slice(-120, None)
-    ax.plot(
-        dates[test.target_rows][last],
-        actual[last],
-        label="actual close",
-        linewidth=2,
+def draw_level_bias(fig):
+    top, bottom = fig.subplots(2, 1)
+    top.plot(dates, close, linewidth=1, label="S&P 500 close")
+    for part, colour, label in (
+        (bounds.train, "C2", "training days"),
+        (bounds.test, "C3", "test days"),
+    ):
+        top.axvspan(
+            dates[part][0],
+            dates[part][-1],
+            color=colour,
+            alpha=0.12,
+            label=label,
+        )
+    top.axhline(
+        train_max, color="gray", linestyle=":", label="highest training close"
     )
-    ax.plot(
-        dates[test.target_rows][last], predicted[last], label="LSTM prediction"
+    top.set(title="Training range and test range", ylabel="index points")
+    top.legend(loc="upper left", fontsize=8)
+    bottom.plot(
+        dates[test.target_rows], actual, linewidth=2, label="actual close"
     )
-    ax.plot(
-        dates[test.target_rows][last],
-        naive[last],
-        label="persistence (yesterday's close)",
-        linestyle="--",
+    bottom.plot(
+        dates[test.target_rows], predicted, label="level model's forecast"
     )
-    ax.set(
-        title="Last 120 test days: S&P 500 close and next-day forecasts",
-        xlabel="date",
+    bottom.axhline(
+        train_max, color="gray", linestyle=":", label="highest training close"
+    )
+    bottom.set(
+        title="Test days: the forecast against the actual close",
         ylabel="index points",
     )
-    ax.legend()
+    bottom.legend(loc="upper left", fontsize=8)
 
 
 plots.show(
-    draw_predictions,
-    alt="Actual S&P 500 closes, the LSTM's forecasts and persistence over the last 120 test days.",
+    draw_level_bias,
+    alt="Above, the S&P 500 close with the training and test periods shaded and the highest "
+    "training close marked; below, the level model's test forecasts against the actual close.",
+    figsize=(8.0, 6.5),
 )
 
 # %% [markdown]
-# ## The lagging prediction
-#
-# A chart like this one looks convincing: the forecast hugs the actual price. But a
-# forecast that hugs yesterday's price does the same. The test: is each prediction closer to
-# the day it forecasts, or to the day before?
-
-# %%
-previous_day = close[test.target_rows - 1]
-print(
-    f"RMSE of the prediction against the day it forecasts: {rmse(actual, predicted):8.2f}"
-)
-print(
-    f"RMSE of the prediction against the previous day:     {rmse(previous_day, predicted):8.2f}"
-)
-corr_now = np.corrcoef(np.diff(predicted), np.diff(actual))[0, 1]
-corr_lag = np.corrcoef(np.diff(predicted)[1:], np.diff(actual)[:-1])[0, 1]
-print(
-    f"correlation of daily changes, prediction vs same day:     {corr_now:+.3f}"
-)
-print(
-    f"correlation of daily changes, prediction vs previous day: {corr_lag:+.3f}"
-)
-
-# %% [markdown]
-# If the prediction is closer to the previous day than to the day it forecasts, and its
-# daily moves follow *yesterday's* move rather than today's, the model has mostly learned
-# "tomorrow ≈ today" (plus a distortion from prices outside the training range). A low RMSE
-# on price levels says little: every level forecast inherits most of its accuracy from the
-# fact that prices move little in a day.
-#
 # ## What the leaky scaler does to the score
 #
-# Same model, same seed, same training, but with the scaler fitted on every day.
+# Same model, same seed, same training, but with the scaler fitted on every day, test
+# included.
 
 # %%
 leaky_scaled = leaky.transform(close)
-leaky_train, leaky_val, leaky_test = windows_by_part(leaky_scaled)
+leaky_train, leaky_val, leaky_test = by_part(
+    make_windows(leaky_scaled, leaky_scaled, window=WINDOW, horizon=HORIZON)
+)
 leaky_result = fit(
-    model,
+    MODEL,
     (leaky_train.inputs, leaky_train.targets),
     (leaky_val.inputs, leaky_val.targets),
     TRAIN,
 )
 leaky_predicted = leaky.inverse_transform(
-    predict(model, leaky_result.params, leaky_test.inputs)[:, 0], feature=0
+    predict(MODEL, leaky_result.params, leaky_test.inputs)[:, 0], feature=0
 )
-print(f"test RMSE, honest scaler: {rmse(actual, predicted):8.2f}")
-print(f"test RMSE, leaky scaler:  {rmse(actual, leaky_predicted):8.2f}")
-print(f"persistence:              {rmse(actual, naive):8.2f}")
+print(HEADER)
+leaky_ratio, leaky_dm = judge(
+    "leaky", "leaky model (all-days scaler)", leaky_predicted
+)
 
 # %% [markdown]
-# The scaler fitted on all days knew the future range of the index; the model trained with
-# it was never asked to forecast outside what it had seen. Whatever the difference printed
-# above, it is information from the test period leaking into training, and a published
-# result built this way would not survive real use.
+# {{ fact("leak_verdict") }}
 #
-# ## The same model on returns
-#
-# Returns instead of prices: the network sees 60 days of daily log returns and predicts the
-# next one. There is no price level to copy, so persistence no longer hides in the score;
-# the honest question becomes whether it gets the *direction* right more often than always
-# guessing the more common direction.
+# That is the trap. The scaler fitted on all days knew the future range of the index: the
+# test inputs were squeezed into the range the network was trained on, so the model was never
+# asked to forecast outside what it had seen. No forecaster standing in
+# {{ fact("test_years") }} had that maximum, and a result built this way would not survive
+# real use. A leak that *improves* a score is the dangerous kind, because nobody goes looking
+# for a bug in a good result.
 
 # %%
-log_returns = np.diff(
-    np.log(close)
-)  # log_returns[i] is the return from day i to day i + 1
-ret_bounds = chronological_split(len(log_returns))
-ret_scaler = MinMaxScaler.fit(log_returns[ret_bounds.train])
-ret_scaled = ret_scaler.transform(log_returns)
-ret_windows = make_windows(
-    ret_scaled, ret_scaled, window=WINDOW, horizon=HORIZON
-)
-r_train, r_val, r_test = (
-    ret_windows.select(a, b)
-    for a, b in (
-        (0, ret_bounds.train_end),
-        (ret_bounds.train_end, ret_bounds.val_end),
-        (ret_bounds.val_end, ret_bounds.n_rows),
-    )
-)
-ret_result = fit(
-    model,
-    (r_train.inputs, r_train.targets),
-    (r_val.inputs, r_val.targets),
-    TRAIN,
-)
-ret_pred = ret_scaler.inverse_transform(
-    predict(model, ret_result.params, r_test.inputs)[:, 0], feature=0
-)
-ret_actual = log_returns[r_test.target_rows]
-print(f"{'test period':<28}{'LSTM':>10}{'baseline':>10}")
-print(
-    f"{'RMSE (log return)':<28}{rmse(ret_actual, ret_pred):>10.5f}{rmse(ret_actual, np.zeros_like(ret_actual)):>10.5f}"
-    "   (baseline: predict 0)"
-)
-print(
-    f"{'directional accuracy':<28}{directional_accuracy(ret_actual, ret_pred):>10.3f}{majority_rate(ret_actual):>10.3f}"
-    "   (baseline: majority direction)"
-)
-print(f"share of 'up' predictions: {np.mean(ret_pred > 0):.3f}")
-# Could the accuracy come from guessing at the majority rate? One-sided binomial test
-# on the number of days whose direction was right.
-hits = int(np.sum((ret_actual > 0) == (ret_pred > 0)))
-majority_days = round(majority_rate(ret_actual) * len(ret_actual))
-chance = binomtest(
-    hits,
-    len(ret_actual),
-    majority_days / len(ret_actual),
-    alternative="greater",
-)
-print(
-    f"p-value of {hits} hits in {len(ret_actual)} days against the majority "
-    f"direction's {majority_days}: {chance.pvalue:.3f}"
+facts.verdict(
+    "leak_verdict",
+    rmse(actual, leaky_predicted) < rmse(actual, predicted),
+    when_true=(
+        f"The leak improves the score: the test RMSE falls from {rmse(actual, predicted):.1f} "
+        f"to {rmse(actual, leaky_predicted):.1f} index points (persistence: "
+        f"{rmse(actual, today):.1f}), the ratio to persistence from {level_ratio:.2f} to "
+        f"{leaky_ratio:.2f}."
+    ),
+    when_false=(
+        f"Here the leak does not improve the score: the test RMSE is "
+        f"{rmse(actual, leaky_predicted):.1f} index points against {rmse(actual, predicted):.1f} "
+        f"with the honest scaler (persistence: {rmse(actual, today):.1f}). It is still a leak."
+    ),
 )
 
 # %% [markdown]
+# ## What practitioners do instead
+#
+# A price level is a bad input for a network that must work on levels it has never seen.
+# Two common fixes remove the level and forecast the next day's change instead; the price
+# forecast is then today's close times that change. Both fixes feed the same network and use
+# the same windows, split, training and test days as above:
+#
+# * **Returns:** the window holds the last 60 daily log returns,
+#   $r_t = \log(c_t / c_{t-1})$.
+# * **Each window normalised by its last close:** the window holds
+#   $\log(c_{t-k} / c_t)$ for the 60 closes up to today, so it always ends at 0 whatever the
+#   level of the index.
+#
+# Both predict $\log(c_{t+1} / c_t)$ and both divide inputs and target by the standard
+# deviation of the training days' daily returns (a statistic of the training rows only), so
+# the network sees values of order one.
+
+# %%
+log_close = np.log(close)
+daily = np.r_[
+    0.0, np.diff(log_close)
+]  # daily[i] = log(c_i / c_{i-1}); row 0 is never used
+scale = daily[1 : bounds.train_end].std()
+facts.record("daily_return_std", scale)
+
+returns_windows = make_windows(
+    daily / scale, daily / scale, window=WINDOW, horizon=HORIZON
+)
+level_windows = make_windows(
+    log_close, log_close, window=WINDOW, horizon=HORIZON
+)
+last = level_windows.inputs[:, -1:, :]  # log close on the window's last day
+normalised_windows = type(level_windows)(
+    (level_windows.inputs - last) / scale,
+    ((level_windows.targets - last[:, 0, 0]) / scale).astype(np.float32),
+    level_windows.target_rows,
+)
+NAMES = {"returns": "returns model", "normalised": "normalised-window model"}
+forecasts = {}
+for key, windows in (
+    ("returns", returns_windows),
+    ("normalised", normalised_windows),
+):
+    part_train, part_val, part_test = by_part(windows)
+    assert np.array_equal(
+        part_test.target_rows, test.target_rows
+    )  # the same test days
+    fitted = fit(
+        MODEL,
+        (part_train.inputs, part_train.targets),
+        (part_val.inputs, part_val.targets),
+        TRAIN,
+    )
+    change = predict(MODEL, fitted.params, part_test.inputs)[:, 0] * scale
+    forecasts[key] = today * np.exp(change)
+print(HEADER)
+print(
+    f"{'persistence':<26}{rmse(actual, today):>9.2f}{1:>8.3f}{'':>18}{'':>10}"
+)
+scores = {
+    key: judge(key, NAMES[key], forecast) for key, forecast in forecasts.items()
+}
+
+# %% [markdown]
+# * **Returns:** {{ fact("returns_verdict") }}
+# * **Normalised windows:** {{ fact("normalised_verdict") }}
+#
+# {{ fact("overall_verdict") }}
+
+
+# %%
+def against_persistence(label, ratio, dm):
+    """The sentence that is true of a forecast's Diebold-Mariano test against persistence."""
+    if dm.p_value < 0.05 and dm.statistic < 0:
+        return (
+            f"The {label} beats persistence: test RMSE {ratio:.3f} times persistence's, "
+            f"Diebold-Mariano p-value {dm.p_value:.3f}."
+        )
+    if dm.p_value < 0.05:
+        return (
+            f"The {label} is worse than persistence: test RMSE {ratio:.3f} times "
+            f"persistence's, Diebold-Mariano p-value {dm.p_value:.3f}."
+        )
+    return (
+        f"The {label} cannot be told apart from persistence: test RMSE {ratio:.3f} times "
+        f"persistence's, Diebold-Mariano p-value {dm.p_value:.3f} (above 0.05)."
+    )
+
+
+for key, (ratio, dm) in scores.items():
+    facts.record(f"{key}_verdict", against_persistence(NAMES[key], ratio, dm))
+    facts.record(
+        f"{key}_beats_persistence", dm.p_value < 0.05 and dm.statistic < 0
+    )
+beaten = [
+    NAMES[k]
+    for k, (_, dm) in scores.items()
+    if dm.p_value < 0.05 and dm.statistic < 0
+]
+closest = min(scores, key=lambda key: scores[key][0])
+closest_ratio = scores[closest][0]
+if beaten:
+    overall = (
+        f"So the fix works here: the {' and the '.join(beaten)} forecast tomorrow's close "
+        "better than persistence by more than chance, which the level model could not."
+    )
+elif closest_ratio < level_ratio:
+    overall = (
+        "So taking the level out removes the level model's large error, but not the random "
+        f"walk: the closer of the two, the {NAMES[closest]}, has an RMSE "
+        f'{closest_ratio:.3f} times persistence\'s, and neither beats "tomorrow = today" by '
+        "more than chance."
+    )
+else:
+    overall = (
+        "Taking the level out does not help here: neither model comes closer to persistence "
+        f"than the level model's {level_ratio:.2f} times its RMSE."
+    )
+facts.record("overall_verdict", overall)
+facts.record("any_beats_persistence", bool(beaten))
+facts.record("closest_ratio", closest_ratio)
+
+# %% [markdown]
+# ## Direction, against the majority rate
+#
+# A returns model also says whether tomorrow will be up or down. Compare its directional
+# accuracy with the majority rate, not with 50%: markets rise on more days than they fall,
+# so always guessing the more common direction is the bar. A one-sided binomial test asks
+# whether the hits are more than a forecaster right at the majority rate would get by
+# chance.
+
+# %%
+ret_forecast = forecasts["returns"]
+hits = int(np.sum((actual > today) == (ret_forecast > today)))
+majority_days = round(majority_rate(actual - today) * len(actual))
+chance = binomtest(
+    hits, len(actual), majority_days / len(actual), alternative="greater"
+)
+print(
+    f"p-value of {hits} hits in {len(actual)} days against the majority "
+    f"direction's {majority_days}: {chance.pvalue:.3f}"
+)
+print(f"share of 'up' forecasts: {np.mean(ret_forecast > today):.3f}")
+facts.record("returns_up_share", np.mean(ret_forecast > today))
+facts.record("up_share", up_share)
+facts.record("returns_hits", hits)
+facts.record("test_days", len(actual))
+facts.record("majority_days", majority_days)
+facts.record("returns_binomial_p", chance.pvalue)
+facts.verdict(
+    "returns_direction_verdict",
+    chance.pvalue < 0.05,
+    when_true=(
+        f"The returns model's {hits} right directions in {len(actual)} days beat the "
+        f"{majority_days} of always guessing the majority direction by more than chance "
+        f"(p = {chance.pvalue:.3f})."
+    ),
+    when_false=(
+        f"The returns model's {hits} right directions in {len(actual)} days are no better "
+        f"than chance against the {majority_days} of always guessing the majority direction "
+        f"(p = {chance.pvalue:.3f})."
+    ),
+)
+
+# %% [markdown]
+# {{ fact("returns_direction_verdict") }}
+#
 # ## What this lesson measured
 #
-# * On price levels, the printed RMSE ratio to persistence is the figure that matters; a
-#   value at or above 1 means the course model did not beat "tomorrow = today" on the test
-#   years, and the lag test shows how much of its apparent fit is yesterday's price.
-# * A scaler fitted on all days squeezes the test period into $[0, 1]$ and changes the
-#   score with knowledge from the future: always fit on training rows only.
-# * On returns, compare directional accuracy with the majority rate printed beside it, not
-#   with 50%: markets rise on more days than they fall, so always guessing "up" is the bar.
-#   The binomial p-value says whether the difference is larger than chance would give a
-#   forecaster who is right at the majority rate: above 0.05, it is not.
+# * The level model was asked about prices {{ fact("test_min_above_train_max", ".0%") }} to
+#   {{ fact("test_max_above_train_max", ".0%") }} above anything it trained on.
+#   {{ fact("level_verdict") }}
+# * {{ fact("leak_verdict") }} The leak is still a leak: fit every scaler on training rows
+#   only.
+# * {{ fact("overall_verdict") }}
+# * {{ fact("returns_direction_verdict") }}
 #
 # Nothing here was tuned to make the LSTM look better: these are the course defaults, one
-# seed, and the numbers above are what they gave.
+# seed, and the sentences above were chosen by the run's own numbers.
 #
-# **Exercises.** (1) Change `SEED` and rerun: which conclusions survive? (2) Add the five
-# OHLCV columns as features. (3) Forecast 5 days ahead (`HORIZON = 5`): does persistence get
-# easier or harder to beat?
+# **Exercises.** (1) Change `SEED` and rerun: which sentences change? (2) Add the five
+# OHLCV columns as features, each normalised by the window's last close. (3) Forecast 5 days
+# ahead (`HORIZON = 5`): does persistence get easier or harder to beat?
 #
 # ## Key terms
 #

@@ -66,9 +66,14 @@ dates = features.index
 # ## The folds
 #
 # Eight test blocks of 250 trading days (about a year each) at the end of the
-# data. Each fold trains on the 1,500 days before its test block, minus a purge
-# gap of window + horizon = 21 days so that no training window or label
-# touches the test block (López de Prado 2018, ch. 7). Rolling windows of equal
+# data. Each fold trains on the 1,500 days before its test block, minus a gap
+# of window + horizon days. The labels here are one day long, so a training
+# window chosen by its target day could not touch the test block even with no
+# gap; the gap also keeps the test windows' inputs out of the training days, so
+# no day is both a training label and a test input. Purging proper (López de
+# Prado 2018, ch. 7) is for labels that span several days, as in the
+# volatility and regime lessons, whose 5-day targets would otherwise reach into
+# the test block. Rolling windows of equal
 # length give every fold the same array shapes, so the eight models train in
 # one compiled program (`fit_many`: on a CPU each core trains its share of them
 # in turn; on a GPU `jax.vmap` batches all eight).

@@ -258,15 +258,18 @@ print(
 # training third. A model can gain accuracy by recognising *calm* weeks from
 # the volatility features, which is volatility forecasting, not a view on
 # direction: look at the confusion table and at how often its Buy and Sell
-# calls were right before reading the accuracy as a trading signal. Module 4's
-# backtest lesson asks whether any of this survives trading costs. The attention heat map
+# calls were right before reading the accuracy as a trading signal. This lesson
+# does not trade the signal, and Module 4's backtest lesson trades a different,
+# single-asset direction model: whether these Buy, Hold and Sell calls survive
+# trading costs is untested here (exercise 4). The attention heat map
 # shows where this model looked; it is one seed of one architecture, and
 # attention weights are known to vary between equally good models (Jain &
 # Wallace 2019), so treat it as a description, not an explanation.
 #
 # **Exercises.** (1) Drop WTI: does the accuracy change? (2) Use per-asset
 # returns only (three features). (3) Train three seeds and compare their
-# attention maps.
+# attention maps. (4) Trade the signal with `finlstm.backtest.backtest`
+# (Buy = long, Sell = short, Hold = flat) after costs, beside buy-and-hold.
 #
 # **References.** Bahdanau, Cho & Bengio (2015), *ICLR*. Jain & Wallace (2019),
 # *NAACL*. Wilder (1978), *New Concepts in Technical Trading Systems*.

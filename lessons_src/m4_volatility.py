@@ -88,7 +88,8 @@ print(
 # %% [markdown]
 # ## GARCH(1,1), fitted on the training years only
 #
-# `finlstm.baselines.garch_variance_forecast` estimates the three parameters on
+# `finlstm.baselines.garch_variance_forecast` estimates its four parameters
+# (the mean return $\mu$, $\omega$, $\alpha$ and $\beta$) on
 # the training rows and then runs the variance filter through the data without
 # refitting, so the forecast made on day $t$ uses returns up to $t$ only. With
 # `horizon=5` it sums the model's expected variance over the next 5 days. We
@@ -318,7 +319,7 @@ print(
 )
 
 # %% [markdown]
-# How to read this. GARCH(1,1) has three parameters and one idea, volatility
+# How to read this. GARCH(1,1) has four parameters and one idea, volatility
 # clustering; it is the bar. A sequence model is worth its complexity only if
 # it beats that bar on data it has not seen, by more than the noise in the
 # losses. The realised-variance target is noisy, so even a good forecast has a

@@ -114,13 +114,29 @@ def test_walk_forward_folds_are_ordered_and_purged(mode):
     )
     assert [f.test_start for f in folds] == [600, 700, 800, 900]
     for fold in folds:
-        assert fold.test_start - fold.train_end >= 61  # purge of at least window + horizon
+        assert fold.test_start - fold.train_end == 61  # default purge: window + horizon
         assert fold.train_start == (0 if mode == "expanding" else fold.train_end - 300)
     assert folds[-1].test_end == 1000
 
 
 def test_walk_forward_rejects_a_short_purge_and_too_little_data():
-    with pytest.raises(ValueError, match="purge must be at least window \\+ horizon = 61"):
-        walk_forward_folds(1000, n_folds=2, test_size=100, window=60, purge=10)
+    with pytest.raises(ValueError, match="purge must be at least label_days - 1 = 4"):
+        walk_forward_folds(1000, n_folds=2, test_size=100, window=60, purge=3, label_days=5)
     with pytest.raises(ValueError, match="too few for 5 folds"):
         walk_forward_folds(400, n_folds=5, test_size=70, window=60)
+
+
+@pytest.mark.parametrize("label_days", [1, 5])
+def test_the_minimum_purge_keeps_every_training_label_out_of_the_test_block(label_days):
+    """A window chosen by its target row reads its label from rows target .. target +
+    label_days - 1; with the smallest purge allowed, none of them is a test row."""
+    series = np.arange(1000, dtype=float)
+    windows = make_windows(series, series, window=20, horizon=1)
+    folds = walk_forward_folds(
+        1000, n_folds=3, test_size=100, window=20, purge=label_days - 1, label_days=label_days
+    )
+    for fold in folds:
+        train = windows.select(fold.train_start, fold.train_end)
+        last_label_row = train.target_rows.max() + label_days - 1
+        assert last_label_row == fold.test_start - 1  # as close as possible, never inside
+        assert train.inputs.max() < fold.test_start  # inputs are rows before the target

@@ -216,10 +216,25 @@ def build(
                 if stale != cached:
                     stale.unlink()
         target = project.output / f"{source.stem}.ipynb"
-        if not target.exists() or target.read_bytes() != cached.read_bytes():
-            shutil.copyfile(cached, target)
+        published = publish(cached, source, project)
+        if not target.exists() or target.read_text() != published:
+            target.write_text(published)
         written.append(target)
     return written
+
+
+def publish(cached: Path, source: Path, project: Project = PROJECT) -> str:
+    """The executed notebook as published: its prose's fact placeholders filled (finlstm.facts)."""
+    import nbformat
+
+    from finlstm import facts
+
+    name = str(source.relative_to(project.sources.parent))
+    try:
+        notebook = facts.publish(nbformat.read(cached, as_version=4), name)
+    except facts.FactError as error:
+        raise LessonError(str(error)) from None
+    return nbformat.writes(notebook) + "\n"
 
 
 def main(argv: list[str] | None = None) -> None:

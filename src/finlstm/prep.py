@@ -210,21 +210,34 @@ def walk_forward_folds(
     window: int,
     horizon: int = 1,
     purge: int | None = None,
+    label_days: int = 1,
     mode: Literal["expanding", "rolling"] = "expanding",
     train_size: int | None = None,
 ) -> list[Fold]:
     """Walk-forward folds: train on the past, skip a purge gap, test on the next block.
 
     The test blocks are the last `n_folds * test_size` rows, one after another. Each fold
-    trains on the rows before its test block minus `purge` rows (default window + horizon,
-    the least that keeps every training target and window out of the test period; López de
-    Prado 2018, ch. 7). "expanding" trains from row 0; "rolling" trains on the `train_size`
-    rows before the gap.
+    trains on the windows whose target row lies before its test block minus `purge` rows
+    (select them with `Windows.select(fold.train_start, fold.train_end)`). "expanding"
+    trains from row 0; "rolling" trains on the `train_size` rows before the gap.
+
+    What the purge is for (López de Prado 2018, ch. 7): a label that spans `label_days` days
+    from its target row (a 5-day return, next week's volatility) reads rows up to
+    target + label_days - 1, so training labels stay out of the test block only with a purge
+    of at least label_days - 1, the minimum enforced here. A 1-day label needs none: a
+    training window chosen by its target row never touches the test block. The default,
+    window + horizon + label_days - 1, is wider: it also keeps every test window's inputs
+    out of the training rows, so no day is both a training label and a test input.
     """
-    min_purge = window + horizon
-    purge = min_purge if purge is None else purge
+    if label_days < 1:
+        raise ValueError(f"label_days must be >= 1, got {label_days}")
+    min_purge = label_days - 1
+    purge = window + horizon + min_purge if purge is None else purge
     if purge < min_purge:
-        raise ValueError(f"purge must be at least window + horizon = {min_purge}, got {purge}")
+        raise ValueError(
+            f"purge must be at least label_days - 1 = {min_purge} so that no training label "
+            f"reaches into the test block, got {purge}"
+        )
     if n_folds < 1 or test_size < 1:
         raise ValueError(f"n_folds and test_size must be >= 1, got {n_folds}, {test_size}")
     if mode not in ("expanding", "rolling"):

@@ -15,6 +15,7 @@ import nbformat
 import pytest
 
 from course_site import lessons
+from finlstm.facts import METADATA_KEY
 
 pytestmark = pytest.mark.slow
 
@@ -113,23 +114,103 @@ def test_m2_cell_matches_flax_and_finite_differences(executed):
     assert float(bias1.group(1)) > float(bias0.group(1))
 
 
-def test_m3_leaky_scaler_puts_test_values_outside_unit_interval_only_when_honest(executed):
-    text = text_of(executed["m3_price_model"])
-    honest = re.search(r"train-only scaler: test values from ([-\d.]+) to ([-\d.]+)", text)
-    leaky = re.search(r"scaler fitted on all days: test values from ([-\d.]+) to ([-\d.]+)", text)
-    assert honest and leaky
-    assert float(honest.group(2)) > 1.0  # the honest scaler lets the future leave [0, 1]
-    assert 0.0 <= float(leaky.group(1)) and float(leaky.group(2)) <= 1.0
+def facts_of(notebook) -> dict:
+    """The facts a published lesson recorded (finlstm.facts), by name."""
+    return dict(notebook.metadata[METADATA_KEY])
 
 
-def test_m3_reports_the_persistence_ratio_consistently(executed):
-    text = text_of(executed["m3_price_model"])
-    row = re.search(r"RMSE \(index points\)\s+([\d.]+)\s+([\d.]+)", text)
-    assert row, "the RMSE row with the persistence baseline is missing"
-    ratio = number_after("RMSE / persistence RMSE", text)
-    assert ratio == pytest.approx(float(row.group(1)) / float(row.group(2)), abs=2e-3)
-    accuracy = re.search(r"directional accuracy\s+([\d.]+)\s+([\d.]+)", text)
-    assert accuracy and 0.5 <= float(accuracy.group(2)) <= 1.0  # majority rate beside it
+def prose_of(notebook) -> str:
+    return "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+
+
+def test_every_lesson_shows_the_verdicts_it_recorded_and_no_placeholder(executed):
+    for name, notebook in executed.items():
+        prose, known = prose_of(notebook), facts_of(notebook)
+        assert "{{" not in prose, f"{name}: a placeholder was left unfilled"
+        for verdict in (key[: -len("_holds")] for key in known if key.endswith("_holds")):
+            assert known[verdict] in prose, f"{name}: verdict {verdict!r} is not in its prose"
+
+
+def test_m1_verdicts_agree_with_their_facts(executed):
+    known = facts_of(executed["m1_vanishing_gradient"])
+    text = text_of(executed["m1_vanishing_gradient"])
+    success = eval(re.search(r"success rate \(MSE < 0\.01\): (\{.*\})", text).group(1), {})
+    for name in ("RNN", "LSTM"):
+        for length, rate in success[name].items():
+            assert known[f"{name.lower()}_successes_t{length}"] == round(rate * known["seeds"])
+    lstm_counts = [known[f"lstm_successes_t{t}"] for t in success["LSTM"]]
+    assert known["lstm_verdict_holds"] == all(n == known["seeds"] for n in lstm_counts)
+    assert known["rnn_trained_verdict_holds"] == (known["rnn_trained_k50"] == 0.0)
+    ratio = known["lstm_k99_over_k10"]
+    assert ratio == pytest.approx(known["lstm_trained_k99"] / known["lstm_trained_k10"])
+    sentence = known["lstm_trained_sentence"]
+    expected = "no longer falls" if ratio >= 1 else "more slowly" if ratio > 0.1 else "keeps"
+    assert expected in sentence
+    assert sentence in prose_of(executed["m1_vanishing_gradient"])
+
+
+def test_m2_forget_bias_verdict_agrees_with_its_facts(executed):
+    known = facts_of(executed["m2_inside_the_cell"])
+    text = text_of(executed["m2_inside_the_cell"])
+    at_50 = [float(v) for v in re.findall(r"forget bias \d: .*k=50 ([\d.e+-]+)", text)]
+    assert known["bias_gain_k50"] == pytest.approx(at_50[1] / at_50[0], rel=0.01)
+    assert known["bias_verdict_holds"] == (known["bias_gain_k50"] >= 100)
+
+
+def test_m3_scalers_put_the_test_prices_where_the_text_says(executed):
+    known = facts_of(executed["m3_price_model"])
+    assert known["test_range_verdict_holds"] == (known["test_min"] > known["train_max"])
+    assert known["test_min_above_train_max"] == pytest.approx(
+        known["test_min"] / known["train_max"] - 1
+    )
+    assert known["honest_scaled_test_min"] > 1.0  # the honest scaler lets the future leave [0, 1]
+    assert 0.0 <= known["leaky_scaled_test_min"] <= known["leaky_scaled_test_max"] <= 1.0
+
+
+def test_m3_verdicts_agree_with_their_facts(executed):
+    known = facts_of(executed["m3_price_model"])
+    for key in ("level", "leaky", "returns", "normalised"):
+        assert known[f"{key}_ratio"] == pytest.approx(
+            known[f"{key}_rmse"] / known["persistence_rmse"]
+        )
+
+    def beats(key):
+        return known[f"{key}_dm_p"] < 0.05 and known[f"{key}_dm"] < 0
+
+    assert known["level_verdict_holds"] == (known["level_ratio"] < 1 and beats("level"))
+    assert known["leak_verdict_holds"] == (known["leaky_rmse"] < known["level_rmse"])
+    assert known["loss_gap_holds"] == (known["val_over_train"] > 2)
+    assert known["test_share_above_train_max"] > known["val_share_above_train_max"]
+    assert known["direction_verdict_holds"] == (
+        known["below_today"] > 0.9 or known["below_today"] < 0.1
+    )
+    assert known["bias_direction"] == ("below" if known["level_bias"] < 0 else "above")
+    for key in ("returns", "normalised"):
+        assert known[f"{key}_beats_persistence"] == beats(key)
+        expected = (
+            "beats persistence"
+            if beats(key)
+            else "is worse than"
+            if known[f"{key}_dm_p"] < 0.05
+            else "cannot be told apart"
+        )
+        assert expected in known[f"{key}_verdict"], key
+    assert known["any_beats_persistence"] == (beats("returns") or beats("normalised"))
+    assert known["closest_ratio"] == min(known["returns_ratio"], known["normalised_ratio"])
+    prose = prose_of(executed["m3_price_model"])
+    for key in ("returns_verdict", "normalised_verdict", "overall_verdict"):
+        assert known[key] in prose, key
+
+
+def test_m3_direction_is_tested_against_the_majority_rate(executed):
+    from scipy.stats import binomtest
+
+    known = facts_of(executed["m3_price_model"])
+    hits, days, majority = (known[k] for k in ("returns_hits", "test_days", "majority_days"))
+    assert majority / days == pytest.approx(max(known["up_share"], 1 - known["up_share"]), abs=1e-3)
+    expected = binomtest(hits, days, majority / days, alternative="greater").pvalue
+    assert known["returns_binomial_p"] == pytest.approx(expected)
+    assert known["returns_direction_verdict_holds"] == (expected < 0.05)
 
 
 def test_a_broken_lesson_fails_with_its_file_cell_and_error(tmp_path):
@@ -146,25 +227,6 @@ def test_a_broken_lesson_fails_with_its_file_cell_and_error(tmp_path):
     assert "cell 3 (line 7 of the file)" in message
     assert "NameError" in message and "undefined_name" in message
     assert not list(project.cache.glob("*.ipynb")), "a failed lesson must not be cached"
-
-
-def test_m3_direction_is_tested_against_the_majority_rate(executed):
-    from scipy.stats import binomtest
-
-    text = text_of(executed["m3_price_model"])
-    rows = re.findall(r"directional accuracy\s+([\d.]+)\s+([\d.]+)", text)
-    assert len(rows) == 2, "expected directional accuracy rows for prices and for returns"
-    accuracy, majority = (float(v) for v in rows[-1])
-    line = re.search(
-        r"p-value of (\d+) hits in (\d+) days against the majority direction's (\d+): ([\d.]+)",
-        text,
-    )
-    assert line, "the binomial test line is missing"
-    hits, days, majority_days = (int(line.group(k)) for k in (1, 2, 3))
-    assert hits / days == pytest.approx(accuracy, abs=1e-3)
-    assert majority_days / days == pytest.approx(majority, abs=1e-3)
-    expected = binomtest(hits, days, majority_days / days, alternative="greater").pvalue
-    assert float(line.group(4)) == pytest.approx(expected, abs=1e-3)
 
 
 def _row(text: str, label: str) -> list[float]:
