@@ -22,8 +22,8 @@ from finlstm.data import (
     validate_prices,
 )
 from finlstm.models import ModelConfig, StackedLSTM
-from finlstm.prep import make_windows
 from finlstm.parallel import fit_many, predict_many, train_many
+from finlstm.prep import make_windows
 from finlstm.train import TrainConfig, TrainingDivergedError, fit, predict
 
 TINY = StackedLSTM(ModelConfig(hidden_sizes=(2,), dense_size=2, dropout=0.0))

@@ -100,5 +100,7 @@ def test_module_pages_quote_lesson_facts_and_an_unknown_one_stops_the_build(tmp_
     page = "modules/3-building-a-model.md"
     filled = quote_facts('ratio {{ fact("m9_lesson.rmse_ratio", ".2f") }}', known, page)
     assert filled == "ratio 7.26"
-    with pytest.raises(facts.FactError, match=r"modules/3-building-a-model\.md: .*'m9_lesson\.nope'"):
+    with pytest.raises(
+        facts.FactError, match=r"modules/3-building-a-model\.md: .*'m9_lesson\.nope'"
+    ):
         quote_facts('{{ fact("m9_lesson.nope") }}', known, page)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import shutil
 import sys
 import time
 from dataclasses import dataclass
