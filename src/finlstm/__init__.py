@@ -11,9 +11,11 @@ __version__ = "0.1.0"
 __all__ = [
     "backtest",
     "baselines",
+    "checks",
     "data",
     "demo",
     "devices",
+    "facts",
     "fast_lstm",
     "features",
     "losses",

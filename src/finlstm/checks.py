@@ -23,6 +23,32 @@ from os import PathLike
 import numpy as np
 import pandas as pd
 
+__all__ = [
+    "NAN_POLICIES",
+    "FinlstmError",
+    "InputError",
+    "csv_arguments",
+    "date_text",
+    "finite",
+    "fit_arguments",
+    "fit_many_arguments",
+    "load_arguments",
+    "max_gap",
+    "nan_policy",
+    "no_empty_axis",
+    "numeric_array",
+    "positive_number",
+    "predict_arguments",
+    "predict_many_arguments",
+    "text",
+    "train_config",
+    "train_many_arguments",
+    "training_arrays",
+    "validate_arguments",
+    "whole_number",
+    "window_arguments",
+]
+
 
 class FinlstmError(Exception):
     """Base of every error that finlstm raises on purpose."""

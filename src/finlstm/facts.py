@@ -18,6 +18,17 @@ from __future__ import annotations
 import math
 import re
 
+__all__ = [
+    "FACT_MIME",
+    "METADATA_KEY",
+    "FactError",
+    "collect",
+    "fill",
+    "publish",
+    "record",
+    "verdict",
+]
+
 FACT_MIME = "application/vnd.finlstm.fact+json"
 NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 LONGEST_TEXT = 600
