@@ -260,6 +260,35 @@ print(jax.tree_util.tree_map(jnp.shape, grads))
 # `finlstm.train.train_many`, which trains several seeds in one compiled
 # program; Lesson 3 uses `finlstm.train.fit`, with early stopping.
 #
+# ## 7 · A few more you will meet
+#
+# * **Pytrees, flattened.** `jax.tree_util.tree_leaves(tree)` lists a pytree's
+#   arrays; `tree_flatten` also returns its structure, and `tree_unflatten`
+#   puts new arrays back into that structure (Lesson 2 fills Flax's cell with
+#   random weights this way). `jax.tree.map` is a shorter name for `tree_map`.
+# * **Asynchronous work.** JAX returns from a call before the result is
+#   computed; `jax.block_until_ready(x)` waits for it, which a timing needs.
+# * **Precision.** `with jax.enable_x64(True):` computes in float64 inside the
+#   block (Lesson 2's gradient check);
+#   `jax.config.update("jax_default_matmul_precision", "highest")` asks for
+#   full float32 matrix products on a GPU.
+# * **`jax.nn`** holds the activations and helpers: `sigmoid`, `softmax`,
+#   `one_hot`.
+
+
+# %%
+leaves, structure = jax.tree_util.tree_flatten(variables["params"])
+zeros = jax.tree_util.tree_unflatten(
+    structure, [jnp.zeros_like(a) for a in leaves]
+)
+total = sum(float(jnp.abs(a).sum()) for a in jax.tree_util.tree_leaves(zeros))
+print(len(leaves), "arrays, same structure, refilled with zeros: sum", total)
+with jax.enable_x64(True):
+    print("inside enable_x64:", jnp.ones(2).dtype)
+print("one-hot of day 2 in a 4-day window:", jax.nn.one_hot(2, 4))
+print("ready:", jax.block_until_ready(fast_log_returns(close)).shape)
+
+# %% [markdown]
 # ## What this lesson showed
 #
 # | construct | what it does | first used in |
@@ -272,6 +301,7 @@ print(jax.tree_util.tree_map(jnp.shape, grads))
 # | `jax.random.key`, `split`, `fold_in` | reproducible random numbers | Lesson 1 |
 # | Flax `@nn.compact`, `init`, `apply` | layers whose weights live outside | Lesson 1 |
 # | `jax.tree_util.tree_map` | apply a function to every array of a pytree | Lesson 1 |
+# | `tree_flatten`, `tree_unflatten`, `enable_x64` | pytrees in and out; float64 | Lesson 2 |
 #
 # ## Try it
 #
