@@ -56,3 +56,17 @@ plots.show(draw, alt="Histogram of the S&P 500's daily log returns.")
 #
 # State the conclusion from the numbers printed above (print it from a cell if
 # it depends on them), then give exercises and references.
+#
+# ## Try it
+#
+# **1. A task.** Predict first: what will change? Say what to change and why.
+# *What to look for:* the number or the shape of the figure that answers it.
+
+# %% tags=["exercise-solution"]
+answer = float(daily.std())
+
+# %% tags=["exercise-check"]
+print("correct" if answer > 0 else "not yet: say what to look at")
+
+# %% [markdown]
+# **2. Another task.** Predict first: ... *What to look for:* ...
