@@ -333,8 +333,9 @@ print("correct" if same else "not yet: the share of test days that went up")
 # **2. Only the confident days.** Predict first: if the mean of the seeds
 # commits only when P(up) is more than 0.05 away from one half, on how many
 # test days does it commit, and is it more accurate there? *What to look for:*
-# the number of days; a higher accuracy on a few dozen days is well within
-# chance (rerun the binomial test on them).
+# the number of days (it can be none: the probabilities stay close to the base
+# rate); a higher accuracy on a few dozen days is well within chance (rerun the
+# binomial test on them).
 
 # %% tags=["exercise-solution"]
 mean_p = lstm_probabilities.mean(axis=0)

@@ -295,4 +295,6 @@ print("correct" if ok else "not yet: sum over the window axis")
 
 # %% tags=["exercise-solution"]
 test_shares = np.bincount(actual, minlength=3) / len(actual)
-print(dict(zip(CLASSES, np.round(test_shares, 3), strict=True)))
+print(
+    {c: round(float(s), 3) for c, s in zip(CLASSES, test_shares, strict=True)}
+)
