@@ -60,8 +60,8 @@ demo: $(STAMP)
 	$(BIN)/python -m finlstm.demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests lessons_src docs/hooks scripts bench
-	$(BIN)/ruff format --check src tests lessons_src docs/hooks scripts bench
+	$(BIN)/ruff check src tests lessons_src docs/hooks scripts bench examples
+	$(BIN)/ruff format --check src tests lessons_src docs/hooks scripts bench examples
 	$(BIN)/python scripts/check_lessons.py
 	$(BIN)/python docs/hooks/course_data.py
 

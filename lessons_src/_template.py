@@ -23,7 +23,7 @@ from finlstm import facts, plots
 from finlstm.data import load_prices
 from finlstm.devices import use_cpu_cores
 
-use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see Lesson 1)
+use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see the JAX primer)
 
 prices = load_prices("sp500")  # real data, bundled: the lesson runs offline
 print("source:", prices.attrs["source"])
@@ -60,5 +60,19 @@ plots.show(draw, alt="Histogram of the S&P 500's daily log returns.")
 #
 # The lesson used {{ fact("days", ",") }} daily returns. State the conclusion
 # from the run's own numbers: record each with `facts.record` and choose every
-# sentence that depends on them with `facts.verdict`, then give exercises and
-# references.
+# sentence that depends on them with `facts.verdict`, then give the
+# exercises below and references.
+#
+# ## Try it
+#
+# **1. A task.** Predict first: what will change? Say what to change and why.
+# *What to look for:* the number or the shape of the figure that answers it.
+
+# %% tags=["exercise-solution"]
+answer = float(daily.std())
+
+# %% tags=["exercise-check"]
+print("correct" if answer > 0 else "not yet: say what to look at")
+
+# %% [markdown]
+# **2. Another task.** Predict first: ... *What to look for:* ...

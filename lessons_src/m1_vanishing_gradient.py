@@ -37,11 +37,7 @@ from finlstm.devices import use_cpu_cores
 from finlstm.parallel import train_many
 from finlstm.train import TrainConfig, make_optimizer
 
-# Importing finlstm changes nothing in this process. The course asks for its CPU
-# set-up explicitly, before JAX's first computation: one XLA device per CPU core
-# (XLA runs each step of a loop on one core, but two devices run at once, so
-# `finlstm.train.fit` splits every batch over them). Every lesson starts with it.
-use_cpu_cores()
+use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see the JAX primer)
 
 key = jax.random.key(
     1997
@@ -437,3 +433,39 @@ plots.show(
 #
 # **Reference.** Hochreiter, S. & Schmidhuber, J. (1997). Long short-term memory. *Neural
 # Computation* 9(8), 1735-1780.
+
+# %% [markdown]
+# ## Try it
+#
+# **1. The baseline, measured.** Predict first: what mean squared error does
+# "always predict 1.0" get on the test sequences of the last length tried
+# ($T = 100$)? The introduction derived it; write the measurement in the cell
+# below and run the check. *What to look for:* the measurement should sit
+# within sampling error of $1/6$, the line the RNN's error climbs to.
+
+# %% tags=["exercise-solution"]
+always_one = float(jnp.mean((y_test - 1.0) ** 2))  # y_test: the last T tried
+
+# %% tags=["exercise-check"]
+print(f"measured {always_one:.4f}, derived {1 / 6:.4f}:", end=" ")
+near = abs(always_one - 1 / 6) < 0.02
+print(
+    "correct" if near else "not yet: is the prediction 1.0 on every sequence?"
+)
+
+# %% [markdown]
+# **2. The factor per step.** Predict first: by what factor does the plain
+# RNN's gradient shrink per step back in time at initialisation, a little
+# below 1 or far below? Fit a straight line to the logarithm of its curve over
+# the last 50 steps; the slope is the log of the factor. *What to look for:*
+# raised to the power 50, even a factor of 0.9 leaves about half a percent.
+
+# %% tags=["exercise-solution"]
+k = np.arange(50)
+rnn_curve = np.maximum(curves["RNN", "at initialisation"][:50], 1e-38)
+rnn_factor = float(np.exp(np.polyfit(k, np.log(rnn_curve), 1)[0]))
+
+# %% tags=["exercise-check"]
+print(f"RNN gradient factor per step: {rnn_factor:.3f};", end=" ")
+print(f"after 50 steps: {rnn_factor**50:.1e}:", end=" ")
+print("correct" if 0 < rnn_factor < 1 else "not yet: fit log(norm) against k")

@@ -33,7 +33,7 @@ import numpy as np
 from finlstm import facts, lstm, models, plots
 from finlstm.devices import use_cpu_cores
 
-use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see Lesson 1)
+use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see the JAX primer)
 
 # The lesson compares numbers to six digits, so it asks for full float32 matrix
 # products. A CPU computes them anyway; on a GPU, JAX otherwise multiplies float32
@@ -386,3 +386,141 @@ print(
 # **Exercises.** (1) Repeat the forget-gate experiment with bias 2: how far does the
 # gradient reach now, and what might the cost be? (2) Time the forward pass at a batch four times larger:
 # does the time grow 4×?
+
+# %% [markdown]
+# ## Try it: write the cell yourself
+#
+# Reading the library's cell is not the same as writing one. Write `lstm_step`,
+# one time step of the LSTM, in plain NumPy and in the notation of the Module 2
+# page: one weight matrix $W$ applied to the previous hidden state and the input
+# side by side, $z_t = [h_{t-1}, x_t]\,W + b$. That is the library's product in
+# one line: with $W$ stacked as $W_h$ on top of $W_x$,
+# $[h_{t-1}, x_t]\,W = h_{t-1} W_h + x_t W_x$, so
+# $z_t = x_t W_x + h_{t-1} W_h + b$.
+#
+# **Predict first:** if you swap the forget gate's and the input gate's blocks,
+# which of $c_t$ and $h_t$ goes wrong? Then fill in the blanks (`____`) of this
+# cell in your copy of the notebook, run it and run the check below it.
+#
+# ```python
+# def lstm_step(x, h_prev, c_prev, W, b):
+#     """x: (batch, D); h_prev, c_prev: (batch, H); W: (H + D, 4H); b: (4H,)."""
+#     z = np.concatenate([h_prev, x], axis=-1) @ W + b  # (batch, 4H)
+#     # four blocks of H columns, in the order i, f, g, o
+#     z_i, z_f, z_g, z_o = np.split(z, 4, axis=-1)
+#     i, f, o = sigmoid(z_i), sigmoid(z_f), sigmoid(z_o)
+#     g = ____  # the candidate
+#     c = ____  # the new cell state
+#     h = ____  # the new hidden state
+#     return h, c, (i, f, g, o)
+# ```
+#
+# <details><summary>Solution (open it after you have tried)</summary>
+#
+# ```python
+# def lstm_step(x, h_prev, c_prev, W, b):
+#     """x: (batch, D); h_prev, c_prev: (batch, H); W: (H + D, 4H); b: (4H,)."""
+#     z = np.concatenate([h_prev, x], axis=-1) @ W + b  # (batch, 4H)
+#     # four blocks of H columns, in the order i, f, g, o
+#     z_i, z_f, z_g, z_o = np.split(z, 4, axis=-1)
+#     i, f, o = sigmoid(z_i), sigmoid(z_f), sigmoid(z_o)
+#     g = np.tanh(z_g)  # the candidate
+#     c = f * c_prev + i * g  # the new cell state
+#     h = o * np.tanh(c)  # the new hidden state
+#     return h, c, (i, f, g, o)
+# ```
+#
+# </details>
+#
+# The next cell holds the solution (on this page only its output shows); in
+# your copy of the notebook, write yours in its place.
+
+
+# %% tags=["exercise-solution", "remove-input"]
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def lstm_step(x, h_prev, c_prev, W, b):
+    """x: (batch, D); h_prev, c_prev: (batch, H); W: (H + D, 4H); b: (4H,)."""
+    z = np.concatenate([h_prev, x], axis=-1) @ W + b  # (batch, 4H)
+    # four blocks of H columns, in the order i, f, g, o
+    z_i, z_f, z_g, z_o = np.split(z, 4, axis=-1)
+    i, f, o = sigmoid(z_i), sigmoid(z_f), sigmoid(z_o)
+    g = np.tanh(z_g)  # the candidate
+    c = f * c_prev + i * g  # the new cell state
+    h = o * np.tanh(c)  # the new hidden state
+    return h, c, (i, f, g, o)
+
+
+print("lstm_step defined")
+
+
+# %% [markdown]
+# The check feeds your function and the library's `lstm.lstm_cell` the same
+# random weights and states, and compares the four gates, then $c_t$, then
+# $h_t$. It says "correct", or names the first quantity that differs and what
+# to look at.
+
+
+# %% tags=["exercise-check"]
+GATE_NAMES = {
+    "i": "the input gate i",
+    "f": "the forget gate f",
+    "g": "the candidate g",
+    "o": "the output gate o",
+}
+
+
+def check_lstm_step(step, seed=0, features=3, hidden=5, batch=4):
+    """'correct', or a sentence naming the first gate or state where `step`
+    differs from finlstm.lstm.lstm_cell on random inputs."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(batch, features))
+    h_prev, c_prev = rng.normal(size=(2, batch, hidden))
+    w_x = rng.normal(size=(features, 4 * hidden))
+    w_h = rng.normal(size=(hidden, 4 * hidden))
+    b = rng.normal(size=4 * hidden)
+    params = lstm.CellParams(
+        *(jnp.asarray(a, jnp.float32) for a in (w_x, w_h, b))
+    )
+    carry = (jnp.asarray(h_prev, jnp.float32), jnp.asarray(c_prev, jnp.float32))
+    (h_ref, c_ref), _ = lstm.lstm_cell(
+        params, carry, jnp.asarray(x, jnp.float32)
+    )
+    z = x @ w_x + h_prev @ w_h + b
+    z_i, z_f, z_g, z_o = np.split(z, 4, axis=-1)
+    gates_ref = {  # the learner's own sigmoid is not trusted here
+        "i": 1 / (1 + np.exp(-z_i)),
+        "f": 1 / (1 + np.exp(-z_f)),
+        "g": np.tanh(z_g),
+        "o": 1 / (1 + np.exp(-z_o)),
+    }
+    W = np.concatenate([w_h, w_x], axis=0)  # [h, x] @ W = h @ w_h + x @ w_x
+    h, c, gates = step(x, h_prev, c_prev, W, b)
+    for name, mine in zip("ifgo", gates, strict=True):
+        if not np.allclose(mine, gates_ref[name], atol=1e-5):
+            return f"{GATE_NAMES[name]} differs: check its block of z and its activation"
+    if not np.allclose(c, c_ref, atol=1e-5):
+        return "the cell state c differs: c = f * c_prev + i * g"
+    if not np.allclose(h, h_ref, atol=1e-5):
+        return "the hidden state h differs: h = o * tanh(c)"
+    return "correct"
+
+
+print(check_lstm_step(lstm_step))
+
+# %% [markdown]
+# ## More to try
+#
+# **Forget bias 2.** Predict first: with the forget bias at 2 instead of 1, how
+# far back does the cell-state gradient reach, and what might it cost? Repeat
+# the forget-gate experiment above with bias 2. *What to look for:* the curve's
+# slope on the log scale, and whether the cell can still forget quickly when it
+# should (a forget gate near $\sigma(2) \approx 0.88$ at the start).
+#
+# **Batch size and time.** Predict first: does the forward pass take four times
+# as long at batch 256 as at 64? Time it with the `median_ms` helper above.
+# *What to look for:* on a CPU small batches cost less than their size suggests,
+# because each step's matrix product is tiny and the fixed cost per step
+# dominates.

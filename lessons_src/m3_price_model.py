@@ -44,7 +44,7 @@ from finlstm.models import ModelConfig, StackedLSTM, count_params
 from finlstm.prep import MinMaxScaler, chronological_split, make_windows
 from finlstm.train import TrainConfig, fit, init_params, predict
 
-use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see Lesson 1)
+use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see the JAX primer)
 
 SEED, WINDOW, HORIZON = 0, 60, 1
 # Course defaults (Adam 1e-3, batch 64), with at most 15 epochs and a patience of 4 so that
@@ -650,3 +650,38 @@ facts.verdict(
 # | dropout | zeroing a random fraction of activations during training only, so the network cannot rely on any single unit |
 # | early stopping | ending training when the validation loss has not improved for a set number of epochs (patience) and keeping the best epoch |
 # | naive persistence | the forecast "tomorrow equals today"; the random-walk benchmark every price forecast must beat |
+
+# %% [markdown]
+# ## Try it
+#
+# **1. A longer horizon.** Predict first: if the forecast is for 5 trading
+# days ahead instead of 1, how much larger is persistence's error, and what does
+# that do to a model's chance of beating it? Compute persistence's RMSE at
+# horizon 5 on the same test days. *What to look for:* for a random walk the
+# error grows like $\sqrt{h}$, so the ratio should be near $\sqrt{5}$.
+
+# %% tags=["exercise-solution"]
+naive_5 = persistence(close, test.target_rows, 5)
+rmse_1 = float(np.sqrt(np.mean((actual - naive) ** 2)))
+rmse_5 = float(np.sqrt(np.mean((actual - naive_5) ** 2)))
+
+# %% tags=["exercise-check"]
+print(f"persistence RMSE, 1 day: {rmse_1:.2f}; 5 days: {rmse_5:.2f}")
+print(f"ratio {rmse_5 / rmse_1:.2f}, sqrt(5) = {5**0.5:.2f}:", end=" ")
+print("correct" if rmse_5 > rmse_1 else "not yet: use horizon 5 for naive_5")
+
+# %% [markdown]
+# **2. Outside the scaler's range.** Predict first: what share of the test
+# days' closes lies above 1 on the honest scaler's scale, a range the model
+# never saw in training? *What to look for:* a share near 1 means the model is
+# asked to extrapolate on almost every test day.
+
+# %% tags=["exercise-solution"]
+above_one = float(np.mean(scaled[bounds.val_end :] > 1))
+print(f"test closes above the training maximum: {above_one:.1%}")
+
+# %% [markdown]
+# **3. Another seed.** Change `SEED` in the first code cell and rerun the
+# lesson. Predict first: which conclusions survive, the RMSE ratio to
+# persistence or the lag? *What to look for:* a conclusion that flips with the
+# seed was never a conclusion.

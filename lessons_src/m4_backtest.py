@@ -37,7 +37,7 @@ from finlstm.parallel import fit_many, predict_many
 from finlstm.prep import MinMaxScaler, make_windows, walk_forward_folds
 from finlstm.train import TrainConfig
 
-use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see Lesson 1)
+use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see the JAX primer)
 
 WINDOW = 20
 N_FOLDS, TEST_DAYS, TRAIN_DAYS = 8, 250, 1500
@@ -280,3 +280,37 @@ print(
 # Learning*, ch. 7 and 12. Fischer & Krauss (2018), *European Journal of
 # Operational Research* 270(2). Bailey, Borwein, López de Prado & Zhu (2014),
 # *Notices of the AMS* 61(5).
+
+# %% [markdown]
+# ## Try it
+#
+# **1. Costs from turnover.** Predict first: how much return per year does
+# the long/short strategy give up at 20 basis points per unit traded? Estimate
+# it from its turnover (units traded per year times the cost), then run the
+# check, which measures it from the backtest. *What to look for:* a strategy
+# that flips often pays its cost hundreds of times a year.
+
+# %% tags=["exercise-solution"]
+COST = 20.0
+expensive = backtest(signals["long/short"], decision_returns, COST)
+traded = np.abs(np.diff(expensive.positions, prepend=0.0))
+estimated_drag = traded.mean() * 252 * COST / 1e4
+
+# %% tags=["exercise-check"]
+spent = expensive.gross_returns - expensive.net_returns
+measured_drag = spent.mean() * 252
+print(
+    f"estimated {estimated_drag:.2%} a year, measured {measured_drag:.2%}:",
+    end=" ",
+)
+print("correct" if np.isclose(estimated_drag, measured_drag) else "not yet")
+
+# %% [markdown]
+# **2. Buy and hold trades once.** Predict first: what does buy and hold pay
+# in costs over all the test days at 10 basis points? *What to look for:* one
+# entry, no exit, so its cost is a single charge, the reason it is the hard
+# benchmark after costs.
+
+# %% tags=["exercise-solution"]
+hold_costs = results["buy and hold", 10.0].costs.sum()
+print(f"buy and hold paid {hold_costs:.4%} in total")

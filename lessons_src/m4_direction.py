@@ -44,7 +44,7 @@ from finlstm.models import ModelConfig, StackedLSTM
 from finlstm.prep import MinMaxScaler, chronological_split, make_windows
 from finlstm.train import TrainConfig, fit, predict
 
-use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see Lesson 1)
+use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see the JAX primer)
 
 WINDOW = 20
 SEEDS = (0, 1, 2)
@@ -312,3 +312,38 @@ print(
 # **References.** Pesaran, M. H. & Timmermann, A. (1992), *Journal of Business
 # & Economic Statistics* 10(4). Fischer, T. & Krauss, C. (2018), *European
 # Journal of Operational Research* 270(2).
+
+# %% [markdown]
+# ## Try it
+#
+# **1. The base rate is the benchmark.** Predict first: what accuracy does
+# "always up" score on the test days? Compute it from `actual` alone, then run
+# the check, which compares it with the table's base-rate row. *What to look
+# for:* every model's accuracy has to be read against this number, not 50%.
+
+# %% tags=["exercise-solution"]
+always_up_accuracy = float(np.mean(actual == 1.0))
+
+# %% tags=["exercise-check"]
+table_value = table.loc["base rate (always up)", "accuracy"]
+print(
+    f"always up: {always_up_accuracy:.3f}, table: {table_value:.3f}:", end=" "
+)
+same = abs(always_up_accuracy - table_value) < 1e-9
+print("correct" if same else "not yet: the share of test days that went up")
+
+# %% [markdown]
+# **2. Only the confident days.** Predict first: if the mean of the seeds
+# commits only when P(up) is more than 0.05 away from one half, on how many
+# test days does it commit, and is it more accurate there? *What to look for:*
+# the number of days (it can be none: the probabilities stay close to the base
+# rate); a higher accuracy on a few dozen days is well within chance (rerun the
+# binomial test on them).
+
+# %% tags=["exercise-solution"]
+mean_p = lstm_probabilities.mean(axis=0)
+committed = np.abs(mean_p - 0.5) > 0.05
+print(f"committed on {committed.sum()} of {len(actual)} test days")
+if committed.any():
+    right = (mean_p[committed] > 0.5) == (actual[committed] == 1.0)
+    print(f"accuracy on those days: {right.mean():.3f}")

@@ -33,7 +33,7 @@ from finlstm.models import AttentionLSTM, ModelConfig
 from finlstm.prep import MinMaxScaler, chronological_split, make_windows
 from finlstm.train import TrainConfig, fit, predict
 
-use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see Lesson 1)
+use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see the JAX primer)
 
 WINDOW, HORIZON = 30, 5
 CLASSES = ("Sell", "Hold", "Buy")
@@ -273,3 +273,34 @@ print(
 #
 # **References.** Bahdanau, Cho & Bengio (2015), *ICLR*. Jain & Wallace (2019),
 # *NAACL*. Wilder (1978), *New Concepts in Technical Trading Systems*.
+
+# %% [markdown]
+# ## Try it
+#
+# **1. Attention weights are an average.** Predict first: what do the
+# attention weights of one test day sum to, and can one of them be negative?
+# Compute each day's sum and smallest weight, then run the check. *What to look
+# for:* a softmax makes the head's input a weighted average of the hidden
+# states, which is why the weights say where, not why.
+
+# %% tags=["exercise-solution"]
+day_sums = weights.sum(axis=-1)
+smallest = float(weights.min())
+
+# %% tags=["exercise-check"]
+print(f"sums from {day_sums.min():.6f} to {day_sums.max():.6f};", end=" ")
+print(f"smallest weight {smallest:.2e}:", end=" ")
+ok = np.allclose(day_sums, 1.0, atol=1e-5) and smallest >= 0
+print("correct" if ok else "not yet: sum over the window axis")
+
+# %% [markdown]
+# **2. Thresholds from the training years.** Predict first: the Sell / Hold /
+# Buy thresholds are the training years' terciles; are the test labels still
+# one third each? *What to look for:* how far the test shares drift from 1/3,
+# and what that does to the "most common class" baseline.
+
+# %% tags=["exercise-solution"]
+test_shares = np.bincount(actual, minlength=3) / len(actual)
+print(
+    {c: round(float(s), 3) for c, s in zip(CLASSES, test_shares, strict=True)}
+)

@@ -35,7 +35,7 @@ from finlstm.parallel import fit_many, predict_many
 from finlstm.prep import MinMaxScaler, future_realized_variance, make_windows
 from finlstm.train import TrainConfig, fit, predict
 
-use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see Lesson 1)
+use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see the JAX primer)
 
 HORIZON, WINDOW = 5, 20
 MEMBERS = 3  # sub-period models in the ensemble
@@ -298,3 +298,30 @@ print("2008-2009 ranking (best first):", ", ".join(ranking.sort_values().index))
 #
 # **References.** Bollerslev (1986); Patton (2011); López de Prado (2018),
 # ch. 17 (structural breaks).
+
+# %% [markdown]
+# ## Try it
+#
+# **1. How far outside?** Predict first: on what share of the 2008-2009 test
+# days was the 21-day volatility above the highest value of the training
+# years? *What to look for:* each such day asks the model about inputs it has
+# never seen.
+
+# %% tags=["exercise-solution"]
+outside = float((test_vol > train_vol.max()).mean())
+print(f"test days above the training maximum: {outside:.1%}")
+
+# %% [markdown]
+# **2. The ensemble is an average.** Predict first: on every day, what do the
+# members' weights sum to? Then run the check. *What to look for:* the weights
+# sum to 1 on every day, so the ensemble's forecast always lies between its
+# members' forecasts; it cannot forecast a variance none of them forecast.
+
+# %% tags=["exercise-check"]
+sums = weights.sum(axis=0)
+inside = np.all(
+    (ensemble_forecast >= member_forecast.min(axis=0) * (1 - 1e-9))
+    & (ensemble_forecast <= member_forecast.max(axis=0) * (1 + 1e-9))
+)
+print(f"weights sum from {sums.min():.6f} to {sums.max():.6f}:", end=" ")
+print("correct" if np.allclose(sums, 1.0) and inside else "not yet")

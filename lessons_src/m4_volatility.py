@@ -41,7 +41,7 @@ from finlstm.prep import (
 )
 from finlstm.train import TrainConfig, fit, predict
 
-use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see Lesson 1)
+use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see the JAX primer)
 
 HORIZON = 5  # trading days summed in the target
 WINDOW = 20
@@ -355,3 +355,34 @@ print(
 # 13(3). Parkinson (1980), *Journal of Business* 53(1). Carr & Wu (2009),
 # *Review of Financial Studies* 22(3). Corsi (2009), *Journal of Financial
 # Econometrics* 7(2).
+
+# %% [markdown]
+# ## Try it
+#
+# **1. QLIKE's asymmetry.** Predict first: which costs more under QLIKE, a
+# forecast of half the variance that happened or one of double? Compute both
+# losses for a realised variance of 1. *What to look for:* the check says
+# whether the too-low forecast is punished more, which is why a QLIKE-trained
+# model errs on the high side.
+
+# %% tags=["exercise-solution"]
+too_low = float(qlike_losses(np.array([0.5]), np.array([1.0]))[0])
+too_high = float(qlike_losses(np.array([2.0]), np.array([1.0]))[0])
+
+# %% tags=["exercise-check"]
+print(f"QLIKE, half: {too_low:.3f}; double: {too_high:.3f}:", end=" ")
+print(
+    "correct"
+    if too_low > too_high
+    else "not yet: forecast first, then realised"
+)
+
+# %% [markdown]
+# **2. The variance risk premium.** Predict first: on what share of days was
+# the VIX above the volatility of the 21 trading days that followed? *What to
+# look for:* a share well above one half is the premium option sellers are
+# paid; the days below it are the crashes they are paid for.
+
+# %% tags=["exercise-solution"]
+vix_above = float((premium > 0).mean())
+print(f"VIX above the realised volatility that followed: {vix_above:.1%}")

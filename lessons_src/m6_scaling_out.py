@@ -268,3 +268,26 @@ print(
 # parallelization" and "Multi-process environments". Xu et al. (2021), GSPMD:
 # general and scalable parallelization for ML computation graphs, arXiv
 # 2105.04663.
+
+# %% [markdown]
+# ## Try it
+#
+# **1. Who holds which rows?** Predict first: with the batch of 64 windows on
+# the 8-device mesh, how many rows does each device hold? Read them from the
+# array's shards, then run the check. *What to look for:* every device holds
+# an equal slice, so each computes the gradient of 1/8 of the batch.
+
+# %% tags=["exercise-solution"]
+rows_per_device = [shard.data.shape[0] for shard in batch.addressable_shards]
+
+# %% tags=["exercise-check"]
+print("rows per device:", rows_per_device, end=" ")
+even = rows_per_device == [64 // mesh.size] * mesh.size
+print("correct" if even else "not yet: use batch.addressable_shards")
+
+# %% [markdown]
+# **2. Same weights, to rounding.** Predict first: should 8 devices give
+# bit-identical weights to 1 device? *What to look for:* the largest weight
+# difference printed above; an all-reduce adds the 8 partial gradients in a
+# different order from one device's sum, and float32 addition is not
+# associative, so the differences are rounding-sized, not zero.

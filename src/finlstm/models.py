@@ -66,6 +66,7 @@ class LSTMLayer(nn.Module):
         return lstm_layer(params, xs)[1]
 
 
+# --8<-- [start:model]
 @dataclass(frozen=True)
 class ModelConfig:
     """The course model: LSTM(128) -> Dropout -> LSTM(64) -> Dropout -> Dense(25) -> Dense(1).
@@ -108,6 +109,9 @@ class StackedLSTM(nn.Module):
         if cfg.dense_activation is not None:
             h = getattr(nn, cfg.dense_activation)(h)
         return nn.Dense(cfg.output_size, name="head")(h)
+
+
+# --8<-- [end:model]
 
 
 class AttentionPooling(nn.Module):

@@ -162,6 +162,8 @@ def test_checklist_ticks_survive_a_reload_and_complete_the_self_check(page, cour
     assert xp(page) == 0
     for index in range(boxes.count()):
         tick(page, index)
+    assert xp(page) == 0  # every box ticked, but the teach-back box is still empty
+    page.locator(".admonition.example textarea").fill("The cell state carries memory.")
     assert xp(page) == course["modules"][0]["xp"]["self_check"]
 
 
@@ -249,6 +251,9 @@ def test_doing_every_module_reaches_course_complete(page, course, artifacts):
         open_page(page, module_page(course, module["id"]))
         xp_kinds = module["xp"]
         if "self_check" in xp_kinds:
+            page.locator(".admonition.example textarea").fill(
+                f"My explanation of module {module['number']}."
+            )
             for index in range(page.locator(CHECKBOXES).count()):
                 tick(page, index)
         if "notes" in xp_kinds:
@@ -257,7 +262,8 @@ def test_doing_every_module_reaches_course_complete(page, course, artifacts):
             )
         if "flashcards" in xp_kinds:
             page.locator(".course-card").focus()
-            for _ in course["flashcards"][0]["cards"]:
+            deck = next(d for d in course["flashcards"] if d["module"] == module["id"])
+            for _ in deck["cards"]:
                 page.keyboard.press("Space")
                 page.keyboard.press("ArrowRight")
         if "quiz" in xp_kinds:

@@ -1,9 +1,12 @@
-"""Every Python block a reader can copy from a page either comes from a tested library file
-(a pymdownx snippet include) or is run here."""
+"""Every Python block a reader can copy from a page runs as pasted: alone, in a fresh
+interpreter, with any library excerpt it includes (a pymdownx snippet) expanded in place."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,15 +39,48 @@ def test_pages_have_python_blocks_to_check():
     assert BLOCKS, "no ```python block found under docs/: is the pattern still right?"
 
 
-@pytest.mark.parametrize(
-    ("page", "line", "code"), RUNNABLE, ids=[f"{p}:{n}" for p, n, _ in RUNNABLE]
-)
-def test_page_python_block_runs(page, line, code):
-    namespace: dict = {"__name__": "__page__"}
-    try:
-        exec(compile(code, f"{page}:{line}", "exec"), namespace)
-    except Exception as error:  # report the page and line, not this test's frame
-        pytest.fail(f"{page}, block at line {line} raised {type(error).__name__}: {error}")
+def expand(code: str) -> str:
+    """The block as a reader copies it from the page: each snippet include replaced by the
+    lines it includes (a section between its markers, or the whole file)."""
+
+    def included(match: re.Match) -> str:
+        text = (ROOT / match["path"]).read_text()
+        if not match["section"]:
+            return text
+        start = re.search(rf"^.*--8<-- \[start:{match['section']}\].*\n", text, re.M)
+        end = re.search(rf"^.*--8<-- \[end:{match['section']}\]", text, re.M)
+        return text[start.end() : end.start()]
+
+    return SNIPPET.sub(included, code)
+
+
+ALONE_TIMEOUT_S = 300
+
+
+def test_every_block_is_checked():
+    """The count of blocks run alone, printed with -s: every block, included or not."""
+    print(f"\n{len(BLOCKS)} Python blocks ({len(INCLUDED)} with an include) run alone")
+    assert len(RUNNABLE) + len(INCLUDED) == len(BLOCKS)
+
+
+@pytest.mark.parametrize(("page", "line", "code"), BLOCKS, ids=[f"{p}:{n}" for p, n, _ in BLOCKS])
+def test_page_python_block_runs_alone_in_a_fresh_interpreter(page, line, code, tmp_path):
+    """A reader copies one block, not the page around it: each block, with its includes
+    expanded, runs by itself in a new Python process (in an empty folder)."""
+    script = tmp_path / "block.py"
+    script.write_text(expand(code))
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=ALONE_TIMEOUT_S,
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["(no error output)"])[-1]
+        pytest.fail(f"{page}, block at line {line}, run alone: {last}")
 
 
 @pytest.mark.parametrize(

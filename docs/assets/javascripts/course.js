@@ -373,7 +373,9 @@
     var parts = {};
     var ticks = state.checklists[module.id] || [];
     if (xp.self_check) {
-      parts.self_check = ticks.length > 0 && ticks.every(Boolean) ? xp.self_check : 0;
+      // Ticks count only once the teach-back box holds an explanation.
+      var explained = (state.feynman[module.id] || "").trim().length > 0;
+      parts.self_check = explained && ticks.length > 0 && ticks.every(Boolean) ? xp.self_check : 0;
     }
     if (xp.notes) {
       var note = (state.notes[module.id] || "").trim();
@@ -515,7 +517,8 @@
       return;
     }
     var list = box.querySelector(".task-list");
-    var area = savingTextarea("Your explanation (kept with your notes)",
+    var area = savingTextarea("Your explanation (kept with your notes; the checklist " +
+      "earns XP once this box has text)",
       state.feynman[module.id], function (text) {
         state.feynman[module.id] = text;
         changed();
