@@ -426,7 +426,7 @@ plots.show(
 # * The reason is visible in the gradient reaching $k$ steps back: exponential decay for the
 #   RNN at initialisation. {{ fact("rnn_trained_verdict") }}
 #
-# **Exercises.** (1) Add $T = 200$: does the LSTM still succeed in `STEPS` steps, and what
+# **Going further** (open questions, beyond the Try-it tasks below). (1) Add $T = 200$: does the LSTM still succeed in `STEPS` steps, and what
 # happens with more? (2) Set the LSTM's forget bias to 0 (`models.LSTMLayer(16,
 # forget_bias=0.0)`) and rerun $T = 100$. (3) Give the RNN as many units as it needs to
 # match the LSTM's parameters twice over: does size rescue it?

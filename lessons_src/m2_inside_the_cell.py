@@ -383,7 +383,7 @@ print(
 # * A hand-written backward pass gives the same gradients as `jax.grad`, with the weight
 #   gradients summed after the time loop instead of inside it.
 #
-# **Exercises.** (1) Repeat the forget-gate experiment with bias 2: how far does the
+# **Going further** (open questions, beyond the Try-it tasks below). (1) Repeat the forget-gate experiment with bias 2: how far does the
 # gradient reach now, and what might the cost be? (2) Time the forward pass at a batch four times larger:
 # does the time grow 4×?
 

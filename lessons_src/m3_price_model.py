@@ -632,7 +632,7 @@ facts.verdict(
 # Nothing here was tuned to make the LSTM look better: these are the course defaults, one
 # seed, and the sentences above were chosen by the run's own numbers.
 #
-# **Exercises.** (1) Change `SEED` and rerun: which sentences change? (2) Add the five
+# **Going further** (open questions, beyond the Try-it tasks below). (1) Change `SEED` and rerun: which sentences change? (2) Add the five
 # OHLCV columns as features, each normalised by the window's last close. (3) Forecast 5 days
 # ahead (`HORIZON = 5`): does persistence get easier or harder to beat?
 #
@@ -661,14 +661,14 @@ facts.verdict(
 # error grows like $\sqrt{h}$, so the ratio should be near $\sqrt{5}$.
 
 # %% tags=["exercise-solution"]
-naive_5 = persistence(close, test.target_rows, 5)
-rmse_1 = float(np.sqrt(np.mean((actual - naive) ** 2)))
-rmse_5 = float(np.sqrt(np.mean((actual - naive_5) ** 2)))
+five_days_before = close[test.target_rows - 5]  # persistence's forecast 5 days ahead
+rmse_1 = float(np.sqrt(np.mean((actual - today) ** 2)))
+rmse_5 = float(np.sqrt(np.mean((actual - five_days_before) ** 2)))
 
 # %% tags=["exercise-check"]
 print(f"persistence RMSE, 1 day: {rmse_1:.2f}; 5 days: {rmse_5:.2f}")
 print(f"ratio {rmse_5 / rmse_1:.2f}, sqrt(5) = {5**0.5:.2f}:", end=" ")
-print("correct" if rmse_5 > rmse_1 else "not yet: use horizon 5 for naive_5")
+print("correct" if rmse_5 > rmse_1 else "not yet: use the close 5 days before the target")
 
 # %% [markdown]
 # **2. Outside the scaler's range.** Predict first: what share of the test
@@ -682,6 +682,7 @@ print(f"test closes above the training maximum: {above_one:.1%}")
 
 # %% [markdown]
 # **3. Another seed.** Change `SEED` in the first code cell and rerun the
-# lesson. Predict first: which conclusions survive, the RMSE ratio to
-# persistence or the lag? *What to look for:* a conclusion that flips with the
-# seed was never a conclusion.
+# lesson. Predict first: which conclusions survive, the level model's RMSE
+# ratio to persistence, or the verdict on the returns and normalised-window
+# models? *What to look for:* a conclusion that flips with the seed was never a
+# conclusion.

@@ -260,7 +260,7 @@ print(
 # refuses one that is not, with the nearest sizes that would work, instead of
 # padding (padding would change the gradient).
 #
-# **Exercises.** (1) Train 8 seeds on an 8 x 1 mesh. (2) Time one epoch on
+# **Going further** (open questions, beyond the Try-it tasks below). (1) Train 8 seeds on an 8 x 1 mesh. (2) Time one epoch on
 # `make_mesh(data=1)` and `make_mesh(data=8)` and explain the result on a
 # two-core machine. (3) Try `batch_size=60` on 8 devices and read the error.
 #
