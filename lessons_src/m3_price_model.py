@@ -661,14 +661,15 @@ facts.verdict(
 # error grows like $\sqrt{h}$, so the ratio should be near $\sqrt{5}$.
 
 # %% tags=["exercise-solution"]
-five_days_before = close[test.target_rows - 5]  # persistence's forecast 5 days ahead
+# persistence's forecast 5 days ahead: the close 5 days before the target
+five_days_before = close[test.target_rows - 5]
 rmse_1 = float(np.sqrt(np.mean((actual - today) ** 2)))
 rmse_5 = float(np.sqrt(np.mean((actual - five_days_before) ** 2)))
 
 # %% tags=["exercise-check"]
 print(f"persistence RMSE, 1 day: {rmse_1:.2f}; 5 days: {rmse_5:.2f}")
 print(f"ratio {rmse_5 / rmse_1:.2f}, sqrt(5) = {5**0.5:.2f}:", end=" ")
-print("correct" if rmse_5 > rmse_1 else "not yet: use the close 5 days before the target")
+print("correct" if rmse_5 > rmse_1 else "not yet: use close[target - 5]")
 
 # %% [markdown]
 # **2. Outside the scaler's range.** Predict first: what share of the test
