@@ -286,8 +286,8 @@ facts.verdict(
     folds_won > N_FOLDS / 2,
     when_true=f"The LSTM's accuracy beat its fold's majority rate in {folds_won} of "
     f"{N_FOLDS} folds, a majority of them.",
-    when_false=f"The LSTM's accuracy beat its fold's majority rate in only {folds_won} of "
-    f"{N_FOLDS} folds.",
+    when_false=f"The LSTM's accuracy beat its fold's majority rate in {folds_won} of "
+    f"{N_FOLDS} folds, not in most of them.",
 )
 hold_return = summary.loc[("buy and hold", 0.0), "annual return"]
 facts.record("hold_annual_return", hold_return)

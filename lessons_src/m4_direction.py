@@ -320,8 +320,7 @@ facts.verdict(
     "closeness_verdict",
     lstm_spread < 0.05,
     when_true="The LSTM's probabilities stay within 0.05 of the base rate on every test "
-    "day: it has learned little beyond the share of up days, because the features carry "
-    "little information about tomorrow's sign.",
+    "day: it has learned little beyond the share of up days.",
     when_false="The LSTM's probabilities stray more than 0.05 from the base rate on some "
     "test days, so it does separate some days from others; the table says whether that "
     "separation is worth anything.",

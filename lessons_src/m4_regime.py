@@ -355,9 +355,9 @@ facts.verdict(
 # How to read this. The loss over time shows *when* the model fails: a jump at
 # a date says regime change; a steady rise from the first day would say
 # overfitting. The histogram shows why: 21-day volatility had a median of
-# {{ fact("train_vol_median", ".1f") }} % and a maximum of {{ fact("train_vol_max", ".1f") }} % in
-# the training years, against a median of {{ fact("test_vol_median", ".1f") }} % and a maximum of
-# {{ fact("test_vol_max", ".1f") }} % in 2008-2009; {{ fact("share_above_train_max", ".1%") }} of
+# {{ fact("train_vol_median", ".1f") }}% and a maximum of {{ fact("train_vol_max", ".1f") }}% in
+# the training years, against a median of {{ fact("test_vol_median", ".1f") }}% and a maximum of
+# {{ fact("test_vol_max", ".1f") }}% in 2008-2009; {{ fact("share_above_train_max", ".1%") }} of
 # the test days lie above the training maximum, so the scaled inputs left the range
 # the network was fitted on, the same problem as the price scaler in Module 3. GARCH has
 # no range to leave: its forecast rises mechanically with each large return.

@@ -363,8 +363,8 @@ facts.verdict(
 # large loss on individual days; the Diebold-Mariano test is what turns a
 # difference in averages into evidence.
 #
-# A p-value near 5 % deserves suspicion of its own: the LSTM above is one training run
-# from one seed. A rewrite of the library's LSTM layer that changed nothing but the float
+# Each verdict above rests on one training run from one seed, and a p-value near 5 %
+# deserves suspicion of its own. A rewrite of the library's LSTM layer that changed nothing but the float
 # rounding of its gradients (same seed, same data) once moved this p-value from just above
 # 0.05 to just below it, and the verdict above from "cannot tell apart" to "significant".
 # Before believing either verdict, retrain with a few seeds (exercise 4) and look at the
