@@ -19,8 +19,9 @@
 # guessing the more common direction and (b) a logistic regression on the same
 # features, by more than chance?
 #
-# Everything is fitted on the training years (1999-2012) and judged once on the
-# test years (2016-2018); the validation years in between only stop training.
+# Everything is fitted on the training days ({{ fact("train_span") }}) and judged once
+# on the test days ({{ fact("test_span") }}); the validation days in between only stop
+# training.
 
 # %%
 from dataclasses import replace
@@ -89,6 +90,8 @@ for name, part in (
     ("test", bounds.test),
 ):
     days = dates[part]
+    if name != "validation":
+        facts.record(f"{name}_span", f"{days[0]:%B %Y} to {days[-1]:%B %Y}")
     print(
         f"{name:>10}: {days[0].date()} to {days[-1].date()}, "
         f"{len(days)} days, {up[part].mean():.1%} up"
