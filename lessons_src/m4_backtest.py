@@ -26,7 +26,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from finlstm import plots
+from finlstm import facts, plots
 from finlstm.backtest import backtest, buy_and_hold
 from finlstm.data import load_prices
 from finlstm.devices import use_cpu_cores
@@ -54,6 +54,9 @@ MODEL = StackedLSTM(
     )
 )
 
+facts.record("test_block_days", TEST_DAYS)
+facts.record("train_days", TRAIN_DAYS)
+
 prices = load_prices("sp500")
 print("source:", prices.attrs["source"])
 features = add_features(prices).dropna()
@@ -65,8 +68,8 @@ dates = features.index
 # %% [markdown]
 # ## The folds
 #
-# Eight test blocks of 250 trading days (about a year each) at the end of the
-# data. Each fold trains on the 1,500 days before its test block, minus a gap
+# Eight test blocks of {{ fact("test_block_days") }} trading days (about a year each) at the end of the
+# data. Each fold trains on the {{ fact("train_days", ",") }} days before its test block, minus a gap
 # of window + horizon days. The labels here are one day long, so a training
 # window chosen by its target day could not touch the test block even with no
 # gap; the gap also keeps the test windows' inputs out of the training days, so
@@ -143,13 +146,13 @@ fold_table = pd.DataFrame(
 )
 with pd.option_context("display.float_format", "{:.3f}".format):
     print(fold_table)
+facts.record("share_up_calls", float(np.mean(p_up > 0.5)))
 
 # %% [markdown]
 # ## Trading the signal
 #
-# Read with a cut at 0.5, the models' probabilities say "up" on nearly every
-# day: like the direction lesson's models, they stay close to the base rate,
-# which is above one half. A signal that carries the model's *view* compares
+# Read with a cut at 0.5, the models' probabilities say "up" on
+# {{ fact("share_up_calls", ".0%") }} of the test days. {{ fact("base_rate_verdict") }} A signal that carries the model's *view* compares
 # P(up) with the share of up days in the fold's own training years (a
 # threshold fitted on training data only): above it, the model is more
 # optimistic than usual.
@@ -169,6 +172,17 @@ print(
     "training base rates per fold:",
     np.round(base_rates, 3),
     f"\ndays above the fold's base rate: {above.mean():.1%}",
+)
+facts.record("lowest_base_rate", float(base_rates.min()))
+facts.record("highest_base_rate", float(base_rates.max()))
+facts.verdict(
+    "base_rate_verdict",
+    base_rates.min() > 0.5,
+    when_true="The share of up days in every fold's training years is above one half "
+    f"({base_rates.min():.3f} to {base_rates.max():.3f}), and a model that stays close to it "
+    'says "up" whenever the cut is 0.5.',
+    when_false="The share of up days in the folds' training years runs from "
+    f"{base_rates.min():.3f} to {base_rates.max():.3f}, not above one half in every fold.",
 )
 # Decision days: the close before each forecast day.
 decision_returns = day_returns[rows - 1]
@@ -250,20 +264,56 @@ beats = [
     for name in signals
     if sharpe[name, 10.0] > sharpe["buy and hold", 10.0]
 ]
-print(
-    "Strategies with a higher Sharpe ratio than buy-and-hold after 10 bp: "
-    + (", ".join(beats) if beats else "none")
+best_10 = sharpe.xs(10.0, level="cost (bp)").drop("buy and hold").idxmax()
+facts.record("hold_sharpe_10", sharpe["buy and hold", 10.0])
+facts.record("best_strategy_10", best_10)
+facts.record("best_sharpe_10", sharpe[best_10, 10.0])
+facts.verdict(
+    "sharpe_verdict",
+    len(beats) > 0,
+    when_true="After 10 bp per trade, "
+    + ", ".join(beats)
+    + f" had a higher Sharpe ratio than buy-and-hold ({sharpe['buy and hold', 10.0]:.2f}).",
+    when_false="After 10 bp per trade, no strategy had a higher Sharpe ratio than "
+    f"buy-and-hold: the best, {best_10}, reached {sharpe[best_10, 10.0]:.2f} against "
+    f"{sharpe['buy and hold', 10.0]:.2f}.",
 )
-print(
-    f"folds where the LSTM's accuracy beat the majority rate: "
-    f"{int(np.sum(fold_table['accuracy'] > fold_table['majority rate']))}"
-    f" of {N_FOLDS}"
+folds_won = int(np.sum(fold_table["accuracy"] > fold_table["majority rate"]))
+facts.record("folds_won", folds_won)
+facts.record("n_folds", N_FOLDS)
+facts.verdict(
+    "folds_verdict",
+    folds_won > N_FOLDS / 2,
+    when_true=f"The LSTM's accuracy beat its fold's majority rate in {folds_won} of "
+    f"{N_FOLDS} folds, a majority of them.",
+    when_false=f"The LSTM's accuracy beat its fold's majority rate in {folds_won} of "
+    f"{N_FOLDS} folds, not in most of them.",
+)
+hold_return = summary.loc[("buy and hold", 0.0), "annual return"]
+facts.record("hold_annual_return", hold_return)
+facts.record(
+    "half_cut_annual_return_10",
+    summary.loc[("0.5 long/flat", 10.0), "annual return"],
+)
+facts.record(
+    "hold_annual_return_10",
+    summary.loc[("buy and hold", 10.0), "annual return"],
+)
+facts.verdict(
+    "market_verdict",
+    hold_return > 0,
+    when_true=f"The index rose over the test years (buy-and-hold returned {hold_return:.1%} a "
+    'year before costs), so a model that mostly says "up" mostly holds the index.',
+    when_false=f"The index fell over the test years (buy-and-hold returned {hold_return:.1%} "
+    'a year before costs), so a model that mostly says "up" loses with it.',
 )
 
 # %% [markdown]
-# How to read this. In a market that rose through most of 2011-2018, a model
-# that mostly says "up" mostly holds the index, and its result is close to
-# buy-and-hold minus the cost of its trades. The base-rate signals trade the
+# {{ fact("sharpe_verdict") }} {{ fact("folds_verdict") }}
+#
+# How to read this. {{ fact("market_verdict") }} After 10 bp the 0.5
+# long/flat strategy returned {{ fact("half_cut_annual_return_10", ".1%") }} a year and
+# buy-and-hold {{ fact("hold_annual_return_10", ".1%") }}. The base-rate signals trade the
 # model's view; compare their gross and net rows to see how much of any
 # difference the costs take. Turnover is what costs turn into
 # losses: a strategy that changes its position on a tenth of the days pays the

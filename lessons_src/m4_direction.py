@@ -14,13 +14,14 @@
 # # Up or down tomorrow?
 #
 # **The question.** Instead of forecasting the S&P 500's price, classify the next
-# day: will the close be above today's? Given 20 days of returns and technical
+# day: will the close be above today's? Given {{ fact("window") }} days of returns and technical
 # features, does an LSTM get the direction right more often than (a) always
 # guessing the more common direction and (b) a logistic regression on the same
 # features, by more than chance?
 #
-# Everything is fitted on the training years (1999-2012) and judged once on the
-# test years (2016-2018); the validation years in between only stop training.
+# Everything is fitted on the training days ({{ fact("train_span") }}) and judged once
+# on the test days ({{ fact("test_span") }}); the validation days in between only stop
+# training.
 
 # %%
 from dataclasses import replace
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
-from finlstm import plots
+from finlstm import facts, plots
 from finlstm.baselines import LogisticRegression
 from finlstm.data import load_prices
 from finlstm.devices import use_cpu_cores
@@ -59,6 +60,10 @@ MODEL = StackedLSTM(
     )
 )
 
+facts.record("window", WINDOW)
+facts.record("lstm_units", MODEL.config.hidden_sizes[0])
+facts.record("dense_units", MODEL.config.dense_size)
+
 prices = load_prices("sp500")
 print("source:", prices.attrs["source"])
 
@@ -85,6 +90,8 @@ for name, part in (
     ("test", bounds.test),
 ):
     days = dates[part]
+    if name != "validation":
+        facts.record(f"{name}_span", f"{days[0]:%B %Y} to {days[-1]:%B %Y}")
     print(
         f"{name:>10}: {days[0].date()} to {days[-1].date()}, "
         f"{len(days)} days, {up[part].mean():.1%} up"
@@ -109,7 +116,7 @@ print("test ", test.inputs.shape, "(samples, timesteps, features)")
 # %% [markdown]
 # ## The LSTM, three seeds
 #
-# One LSTM layer of 32 units, a ReLU layer of 16 and one output unit whose
+# One LSTM layer of {{ fact("lstm_units") }} units, a ReLU layer of {{ fact("dense_units") }} and one output unit whose
 # sigmoid is the probability of an up day; binary cross-entropy, early stopping
 # on the validation loss. Three seeds, because one seed's result on a noisy
 # target can be luck.
@@ -263,7 +270,7 @@ plots.show(
 # %% [markdown]
 # ## What this lesson measured
 #
-# The verdict, computed from the table above:
+# The verdict is computed from the table above, and stated after the code.
 
 # %%
 models = table.drop(index="base rate (always up)")
@@ -272,31 +279,80 @@ beat_logloss = models.index[
     models["log loss"] < table.loc["base rate (always up)", "log loss"] - 0.001
 ]
 always_up = models.index[models["share up"] > 0.99]
-print(
-    f"Smallest binomial p-value: {models.loc[best, 'binomial p']:.3f} "
-    f"({best}); "
-    + (
-        "no model beat the majority rate by more than chance."
-        if models["binomial p"].min() >= 0.05
-        else "this model's accuracy beat the majority rate at the 5% level."
-    )
+smallest_p = models["binomial p"].min()
+facts.record("test_days", len(actual))
+facts.record("majority_rate", majority_rate(actual))
+facts.record("smallest_binomial_p", smallest_p)
+facts.record("smallest_p_model", best)
+facts.verdict(
+    "edge_verdict",
+    smallest_p >= 0.05,
+    when_true=f"No model beat the majority rate by more than chance: the smallest binomial "
+    f"p-value, {smallest_p:.3f} ({best}), is above 0.05.",
+    when_false=f"The {best}'s accuracy beat the majority rate at the 5% level "
+    f"(binomial p = {smallest_p:.3f}).",
 )
-print(
-    "Models whose log loss beat the base rate by more than 0.001: "
-    + (", ".join(beat_logloss) if len(beat_logloss) else "none")
+facts.verdict(
+    "logloss_verdict",
+    len(beat_logloss) == 0,
+    when_true="No model's log loss beat the base-rate forecast's by more than 0.001: "
+    "their probabilities carry no more information than the share of up days.",
+    when_false="Log loss below the base-rate forecast's by more than 0.001: "
+    + ", ".join(beat_logloss)
+    + ".",
 )
-print(
-    "Models that said 'up' on more than 99% of test days: "
-    + (", ".join(always_up) if len(always_up) else "none")
+facts.verdict(
+    "always_up_verdict",
+    len(always_up) > 0,
+    when_true="Said 'up' on more than 99% of test days: "
+    + ", ".join(always_up)
+    + ".",
+    when_false="No model said 'up' on more than 99% of test days.",
+)
+# How far the probabilities stray from the training base rate, and whether the rolling
+# accuracy moves with the rolling share of up days (the figure above).
+lstm_mean = lstm_probabilities.mean(axis=0)
+facts.record("base_rate", base_rate)
+facts.record("lstm_p_low", float(np.min(lstm_mean)))
+facts.record("lstm_p_high", float(np.max(lstm_mean)))
+facts.record("logistic_p_low", float(np.min(logistic_probability)))
+facts.record("logistic_p_high", float(np.max(logistic_probability)))
+lstm_spread = float(np.max(np.abs(lstm_mean - base_rate)))
+facts.record("lstm_spread", lstm_spread)
+facts.verdict(
+    "closeness_verdict",
+    lstm_spread < 0.05,
+    when_true="The LSTM's probabilities stay within 0.05 of the base rate on every test "
+    "day: it has learned little beyond the share of up days.",
+    when_false="The LSTM's probabilities stray more than 0.05 from the base rate on some "
+    "test days, so it does separate some days from others; the table says whether that "
+    "separation is worth anything.",
+)
+roll_hits = pd.Series((lstm_mean > 0.5) == (actual == 1)).rolling(63).mean()
+roll_up = pd.Series(actual).rolling(63).mean()
+follow = float(roll_hits.corr(roll_up))
+facts.record("rolling_correlation", follow)
+facts.verdict(
+    "rolling_verdict",
+    follow > 0.5,
+    when_true="The LSTM's rolling accuracy follows the share of up days (correlation "
+    f'{follow:.2f}): when the market rises most days, a model that mostly says "up" looks '
+    "good, and vice versa.",
+    when_false="The LSTM's rolling accuracy does not simply follow the share of up days "
+    f"(correlation {follow:.2f}): its calls are not just the market's drift.",
 )
 
 # %% [markdown]
 #
-# The histogram shows the typical picture for daily index direction: both
-# models' probabilities sit close to the base rate, because the features carry
-# little information about tomorrow's sign. The rolling accuracy follows the
-# share of up days: when the market rises most days, a model that mostly says
-# "up" looks good, and vice versa.
+# On the {{ fact("test_days", ",") }} test days the majority rate is
+# {{ fact("majority_rate", ".3f") }}. {{ fact("edge_verdict") }} {{ fact("logloss_verdict") }}
+# {{ fact("always_up_verdict") }}
+#
+# The histogram: the LSTM's probabilities (mean of seeds) run from
+# {{ fact("lstm_p_low", ".3f") }} to {{ fact("lstm_p_high", ".3f") }}, the logistic regression's
+# from {{ fact("logistic_p_low", ".3f") }} to {{ fact("logistic_p_high", ".3f") }}, around a
+# training base rate of {{ fact("base_rate", ".3f") }}. {{ fact("closeness_verdict") }}
+# {{ fact("rolling_verdict") }}
 #
 # Read the verdict from the table, not from a single number: compare every
 # accuracy with the majority rate, every log loss with the base-rate row, and
@@ -307,7 +363,7 @@ print(
 #
 # **Exercises.** (1) Add the NASDAQ's features as inputs. (2) Predict the
 # direction over 5 days instead of 1: does the base rate change? (3) Give the
-# logistic regression the whole 20-day window, flattened.
+# logistic regression the whole window, flattened.
 #
 # **References.** Pesaran, M. H. & Timmermann, A. (1992), *Journal of Business
 # & Economic Statistics* 10(4). Fischer, T. & Krauss, C. (2018), *European

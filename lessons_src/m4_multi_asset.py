@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
-from finlstm import plots
+from finlstm import facts, plots
 from finlstm.data import load_prices
 from finlstm.devices import use_cpu_cores
 from finlstm.features import add_features
@@ -251,11 +251,39 @@ print(
     f"before the forecast; uniform would be {1 / WINDOW:.3f} per day, "
     f"the largest mean weight is {weights.mean(axis=0).max():.3f}"
 )
+train_hold = float(train_shares[1])
+test_hold = float(np.mean(actual == 1))
+facts.record("train_hold_share", train_hold)
+facts.record("test_hold_share", test_hold)
+facts.record("accuracy", table.iloc[0]["accuracy"])
+facts.record("baseline_accuracy", table.iloc[1]["accuracy"])
+facts.record("baseline_class", CLASSES[most_common])
+facts.record("binomial_p", chance.pvalue)
+facts.verdict(
+    "hold_verdict",
+    test_hold > train_hold,
+    when_true=f'"Hold" (a small 5-day move) labels {test_hold:.0%} of the test days against '
+    f"{train_hold:.0%} of the training days: the test years were calmer than the training "
+    "years.",
+    when_false=f'"Hold" (a small 5-day move) labels {test_hold:.0%} of the test days, no '
+    f"more than the {train_hold:.0%} of the training days: the test years were not calmer.",
+)
+facts.verdict(
+    "accuracy_verdict",
+    chance.pvalue < 0.05,
+    when_true=f"The model's accuracy, {table.iloc[0]['accuracy']:.3f}, beats always "
+    f"'{CLASSES[most_common]}' ({table.iloc[1]['accuracy']:.3f}) by more than chance "
+    f"(binomial p = {chance.pvalue:.4f}).",
+    when_false=f"The model's accuracy, {table.iloc[0]['accuracy']:.3f}, does not beat always "
+    f"'{CLASSES[most_common]}' ({table.iloc[1]['accuracy']:.3f}) by more than chance "
+    f"(binomial p = {chance.pvalue:.4f}).",
+)
 
 # %% [markdown]
-# How to read this. The test years (2016-2018) were calmer than the training
-# years, so "Hold" (a small 5-day move) is far more common there than the
-# training third. A model can gain accuracy by recognising *calm* weeks from
+# {{ fact("accuracy_verdict") }}
+#
+# How to read this. {{ fact("hold_verdict") }} A model can gain accuracy by recognising
+# *calm* weeks from
 # the volatility features, which is volatility forecasting, not a view on
 # direction: look at the confusion table and at how often its Buy and Sell
 # calls were right before reading the accuracy as a trading signal. This lesson

@@ -24,7 +24,7 @@
 import numpy as np
 import pandas as pd
 
-from finlstm import plots
+from finlstm import facts, plots
 from finlstm.baselines import garch_variance_forecast
 from finlstm.data import load_prices
 from finlstm.devices import use_cpu_cores
@@ -51,6 +51,10 @@ MODEL = StackedLSTM(
         dense_activation="relu",
     )
 )
+
+facts.record("window", WINDOW)
+facts.record("member_epochs", MEMBER_TRAIN.epochs)
+facts.record("recent", RECENT)
 
 prices = load_prices("sp500")
 print("source:", prices.attrs["source"])
@@ -92,6 +96,13 @@ print(
     "share of test days above the training maximum: "
     f"{(test_vol > train_vol.max()).mean():.1%}"
 )
+facts.record("train_vol_median", train_vol.median())
+facts.record("train_vol_max", train_vol.max())
+facts.record("test_vol_median", test_vol.median())
+facts.record("test_vol_max", test_vol.max())
+facts.record(
+    "share_above_train_max", float((test_vol > train_vol.max()).mean())
+)
 
 
 # %%
@@ -120,15 +131,16 @@ plots.show(
 # %% [markdown]
 # ## One model, an ensemble, and GARCH
 #
-# Inputs as in the volatility lesson: 20 days of log returns and log range
+# Inputs as in the volatility lesson: {{ fact("window") }} days of log returns and log range
 # variances, scaled on the training years; target the next 5 days' realised
 # variance, loss QLIKE.
 #
 # * **Single model**: trained on all of 1999-2006, early stopping on 2007.
 # * **Ensemble**: three models, each trained on one third of the training
-#   windows (1999-2001, 2001-2004, 2004-2006 roughly), 20 epochs each, all in
+#   windows (targets from {{ fact("member_0_span") }}, {{ fact("member_1_span") }} and
+#   {{ fact("member_2_span") }}), {{ fact("member_epochs") }} epochs each, all in
 #   one compiled program (`finlstm.parallel.fit_many`). At each forecast the members
-#   are weighted by the inverse of their mean QLIKE over the last 21 forecasts
+#   are weighted by the inverse of their mean QLIKE over the last {{ fact("recent") }} forecasts
 #   whose outcome is already known (a forecast's 5 days end before the day it
 #   is used).
 # * **GARCH(1,1)**, fitted on 1999-2006.
@@ -168,6 +180,7 @@ for k in range(MEMBERS):
     first = dates[train.target_rows[k * size]].date()
     last = dates[train.target_rows[(k + 1) * size - 1]].date()
     print(f"member {k}: targets {first} to {last}")
+    facts.record(f"member_{k}_span", f"{first:%B %Y} to {last:%B %Y}")
 member_params, _ = fit_many(MODEL, member_x, member_y, MEMBER_TRAIN)
 
 # %%
@@ -273,23 +286,89 @@ print(
 )
 ranking = table["QLIKE 2008-2009"][["single LSTM", "ensemble", "GARCH(1,1)"]]
 print("2008-2009 ranking (best first):", ", ".join(ranking.sort_values().index))
+facts.record("worst_window_end", f"{worst_day:%B %Y}")
+facts.record("worst_window_end_month", worst_day.month)
+facts.record("worst_window_end_year", worst_day.year)
+facts.record("validation_qlike", val_loss)
+facts.record("single_qlike_2008", table.loc["single LSTM", "QLIKE 2008"])
+facts.record("ranking", ", ".join(ranking.sort_values().index))
+for name, key in (
+    ("single LSTM", "single"),
+    ("ensemble", "ensemble"),
+    ("GARCH(1,1)", "garch"),
+):
+    facts.record(f"{key}_qlike", ranking[name])
+member_qlike = table["QLIKE 2008-2009"][[f"member {k}" for k in range(MEMBERS)]]
+facts.record("worst_member", member_qlike.idxmax())
+facts.record("worst_member_qlike", member_qlike.max())
+facts.record("best_member_qlike", member_qlike.min())
+# The calmest member: the lowest median 21-day volatility over its training targets.
+member_vol = {
+    f"member {k}": vol_21.iloc[
+        train.target_rows[k * size : (k + 1) * size]
+    ].median()
+    for k in range(MEMBERS)
+}
+calmest = min(member_vol, key=member_vol.get)
+facts.record("calmest_member", calmest)
+facts.record("calmest_member_vol", member_vol[calmest])
+facts.verdict(
+    "calm_member_verdict",
+    member_qlike.idxmax() == calmest,
+    when_true=f"The member trained on the calmest years ({calmest}, median 21-day volatility "
+    f"{member_vol[calmest]:.1f}%) has the worst loss over 2008-2009 "
+    f"({member_qlike.max():.3f}): it forecasts far too little variance in a crisis, and "
+    "QLIKE punishes forecasts that are too low hardest.",
+    when_false=f"The worst member over 2008-2009 ({member_qlike.idxmax()}, "
+    f"{member_qlike.max():.3f}) is not the one trained on the calmest years ({calmest}): "
+    "calm training years alone do not explain the members' losses here.",
+)
+facts.verdict(
+    "crisis_verdict",
+    worst_day.year == 2008 and worst_day.month in (9, 10, 11, 12),
+    when_true=f"The single model's rolling loss peaks in the {RECENT} forecasts to "
+    f"{worst_day:%B %Y}: a jump at the crisis of autumn 2008, which says regime change.",
+    when_false=f"The single model's rolling loss peaks in the {RECENT} forecasts to "
+    f"{worst_day:%B %Y}, not in the autumn 2008 crisis.",
+)
+facts.verdict(
+    "ensemble_verdict",
+    ranking["ensemble"] > ranking["single LSTM"],
+    when_true="The ensemble did worse than the single model over 2008-2009 (QLIKE "
+    f"{ranking['ensemble']:.3f} against {ranking['single LSTM']:.3f}).",
+    when_false="The ensemble did better than the single model over 2008-2009 (QLIKE "
+    f"{ranking['ensemble']:.3f} against {ranking['single LSTM']:.3f}).",
+)
+facts.verdict(
+    "garch_verdict",
+    ranking["GARCH(1,1)"] < ranking[["single LSTM", "ensemble"]].min(),
+    when_true=f"GARCH(1,1) had the lowest loss of the three ({ranking['GARCH(1,1)']:.3f}).",
+    when_false=f"GARCH(1,1) did not have the lowest loss ({ranking['GARCH(1,1)']:.3f}); "
+    f"the {ranking.idxmin()} did ({ranking.min():.3f}).",
+)
 
 # %% [markdown]
-# How to read this. The loss over time shows *when* the model fails: a jump at
-# a date (September-October 2008) says regime change; a steady rise from the
-# first day would say overfitting. The histogram shows why: the crisis took
-# volatility far beyond anything in the training years, so the scaled inputs
-# left the range the network was fitted on, the same problem as the price
-# scaler in Module 3. GARCH has no range to leave: its forecast rises
-# mechanically with each large return.
+# {{ fact("crisis_verdict") }} QLIKE of the single model: {{ fact("validation_qlike", ".3f") }}
+# on 2007 (validation), {{ fact("single_qlike_2008", ".3f") }} on 2008. Ranking over
+# 2008-2009, best first: {{ fact("ranking") }}. {{ fact("garch_verdict") }}
 #
-# The ensemble's rows explain its result. Each member saw only part of the
-# history; a member fitted on calm years forecasts far too little variance in
-# a crisis, and QLIKE punishes forecasts that are too low hardest. Weighting
-# by recent losses adapts only as fast as those losses arrive (each forecast's
-# outcome is known 5 days later), so a sudden break hurts the ensemble before
-# the weights move. Whether an ensemble helps is an empirical question, to be
-# answered walk-forward like any other.
+# How to read this. The loss over time shows *when* the model fails: a jump at
+# a date says regime change; a steady rise from the first day would say
+# overfitting. The histogram shows why: 21-day volatility had a median of
+# {{ fact("train_vol_median", ".1f") }}% and a maximum of {{ fact("train_vol_max", ".1f") }}% in
+# the training years, against a median of {{ fact("test_vol_median", ".1f") }}% and a maximum of
+# {{ fact("test_vol_max", ".1f") }}% in 2008-2009; {{ fact("share_above_train_max", ".1%") }} of
+# the test days lie above the training maximum, so the scaled inputs left the range
+# the network was fitted on, the same problem as the price scaler in Module 3. GARCH has
+# no range to leave: its forecast rises mechanically with each large return.
+#
+# {{ fact("ensemble_verdict") }} Each member saw only part of the history, and their
+# losses over 2008-2009 run from {{ fact("best_member_qlike", ".3f") }} to
+# {{ fact("worst_member_qlike", ".3f") }}. {{ fact("calm_member_verdict") }}
+# Weighting by recent losses adapts only as fast as those losses arrive (each
+# forecast's outcome is known 5 days later), so a sudden break hurts the ensemble before
+# the weights move. Whether an ensemble helps is an empirical question, to be answered
+# walk-forward like any other.
 #
 # **Exercises.** (1) Refit the single model every quarter (walk-forward) and
 # plot the loss again. (2) Give the models scale-free inputs (returns divided

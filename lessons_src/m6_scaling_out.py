@@ -39,7 +39,7 @@ import pandas as pd
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from finlstm import plots
+from finlstm import facts, plots
 from finlstm.data import load_prices
 from finlstm.devices import DATA, make_mesh, use_cpu_cores
 from finlstm.features import add_features
@@ -143,6 +143,34 @@ print("loss per epoch, 1 device: ", np.round(losses_1, 6))
 print("loss per epoch, 8 devices:", np.round(losses_8, 6))
 print(f"largest difference in predicted probabilities: {output_gap:.1e}")
 print(f"largest difference in a single weight:         {weight_gap:.1e}")
+same_losses = bool(np.array_equal(np.round(losses_1, 6), np.round(losses_8, 6)))
+facts.record("output_gap", output_gap)
+facts.record("weight_gap", weight_gap)
+facts.record("learning_rate", CONFIG.learning_rate)
+facts.verdict(
+    "agreement_verdict",
+    same_losses and output_gap < 1e-4,
+    when_true="The losses agree to the printed digits and the predicted probabilities to "
+    f"float rounding (at most {output_gap:.1e} apart): the 8 partial gradients are summed "
+    "in a different order than one device sums them.",
+    when_false="The two runs disagree beyond float rounding (losses "
+    + ("equal" if same_losses else "different")
+    + f" to the printed digits, probabilities up to {output_gap:.1e} apart): the split "
+    "changed what is computed, which is a bug to find before trusting either model.",
+)
+facts.verdict(
+    "weight_verdict",
+    weight_gap > 10 * output_gap,
+    when_true=f"A few single weights differ by more, up to {weight_gap:.1e} with a learning "
+    f"rate of {CONFIG.learning_rate:.0e}: Adam divides each gradient by its own running "
+    "scale, so a gradient that is almost exactly zero and flips sign through rounding "
+    "moves its weight by up to a full learning-rate step. Those are weights the loss does "
+    "not care about, which is why the outputs still agree; compare what a model computes, "
+    "not its raw weights.",
+    when_false=f"The weights differ by no more than the outputs do (at most "
+    f"{weight_gap:.1e}): here no weight was moved by rounding more than the model's "
+    "outputs show.",
+)
 
 # %%
 p_1, p_8 = probabilities(params_1), probabilities(params_8)
@@ -176,14 +204,7 @@ plots.show(
 )
 
 # %% [markdown]
-# The losses agree to the printed digits and the predicted probabilities to
-# float rounding: the 8 partial gradients are summed in a different order than
-# one device sums them. A few single weights differ by more, up to about the
-# learning rate ($10^{-3}$): Adam divides each gradient by its own running
-# scale, so a gradient that is almost exactly zero and flips sign through
-# rounding moves its weight by a full learning-rate step. Those are weights the
-# loss does not care about, which is why the outputs still agree; compare what
-# a model computes, not its raw weights.
+# {{ fact("agreement_verdict") }} {{ fact("weight_verdict") }}
 #
 # ## Many models and many devices together
 #
@@ -230,13 +251,22 @@ gap = max(
 print(
     f"largest difference in predicted probabilities from one device: {gap:.1e}"
 )
+facts.record("grid_gap", gap)
+facts.verdict(
+    "grid_verdict",
+    gap < 1e-4 and output_gap < 1e-4,
+    when_true="The printed differences are the check: the same model, trained on 1 device "
+    "or on 8 (or on a 2 x 4 grid of models and data), computes the same outputs up to "
+    f"float rounding (at most {max(gap, output_gap):.1e} apart).",
+    when_false="The printed differences are the check, and it fails: trained on a grid or "
+    f"on 8 devices, the models' outputs differ from one device's by up to "
+    f"{max(gap, output_gap):.1e}, more than float rounding explains.",
+)
 
 # %% [markdown]
 # ## What this lesson measured, and what changes on real hardware
 #
-# The printed differences are the check: the same model, trained on 1 device
-# or on 8 (or on a 2 x 4 grid of models and data), computes the same outputs
-# up to float rounding. On this CPU the 8 "devices" share two cores, so this
+# {{ fact("grid_verdict") }} On this CPU the 8 "devices" share two cores, so this
 # lesson says nothing about speed; it shows that the program is correct when
 # split.
 #

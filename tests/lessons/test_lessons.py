@@ -238,13 +238,37 @@ def _row(text: str, label: str) -> list[float]:
 
 def test_m4_direction_verdict_agrees_with_its_table(executed):
     text = text_of(executed["m4_direction"])
+    known = facts_of(executed["m4_direction"])
     base = _row(text, "base rate (always up)")  # accuracy AUC logloss share binom PT
     assert base[1] == pytest.approx(0.5) and base[3] == pytest.approx(1.0)
-    models = [_row(text, label) for label in ("LSTM, mean of seeds", "logistic regression")]
-    smallest = min(row[4] for row in models + [_row(text, f"LSTM seed {s}") for s in (0, 1, 2)])
-    assert number_after("Smallest binomial p-value:", text) == pytest.approx(smallest, abs=1e-3)
-    says_no_edge = "no model beat the majority rate by more than chance" in text
-    assert says_no_edge == (smallest >= 0.05)
+    labels = [f"LSTM seed {s}" for s in (0, 1, 2)]
+    labels += ["LSTM, mean of seeds", "logistic regression"]
+    models = {label: _row(text, label) for label in labels}
+    smallest = min(row[4] for row in models.values())
+    assert known["smallest_binomial_p"] == pytest.approx(smallest, abs=1e-3)
+    assert known["test_days"] == number_after("test days:", text)
+    assert known["majority_rate"] == pytest.approx(number_after("majority rate:", text), abs=1e-3)
+    assert known["edge_verdict_holds"] == (known["smallest_binomial_p"] >= 0.05)
+    assert (known["smallest_p_model"] in known["edge_verdict"]) and f"{smallest:.3f}" in (
+        known["edge_verdict"]
+    )
+    for label, row in models.items():
+        listed = known["always_up_verdict"].split(": ", 1)[-1]
+        said_up = known["always_up_verdict_holds"] and label in listed
+        if row[3] > 0.995 or row[3] < 0.985:  # away from the cut at the printed precision
+            assert said_up == (row[3] > 0.99), label
+        named = label in known["logloss_verdict"]
+        if abs(row[2] - (base[2] - 0.001)) > 0.0005:
+            assert named == (row[2] < base[2] - 0.001), label
+    assert known["logloss_verdict_holds"] == ("below the base-rate" not in known["logloss_verdict"])
+    low, high, rate = known["lstm_p_low"], known["lstm_p_high"], known["base_rate"]
+    assert low <= high and known["lstm_spread"] >= max(high - rate, rate - low) - 1e-9
+    assert known["closeness_verdict_holds"] == (known["lstm_spread"] < 0.05)
+    assert known["base_rate"] == pytest.approx(
+        float(re.search(r"train: .*?([\d.]+)% up", text).group(1)) / 100, abs=1e-3
+    )
+    assert known["rolling_verdict_holds"] == (known["rolling_correlation"] > 0.5)
+    assert f"{known['rolling_correlation']:.2f}" in known["rolling_verdict"]
 
 
 def test_m4_volatility_dm_signs_follow_the_qlike_order(executed):
@@ -256,6 +280,35 @@ def test_m4_volatility_dm_signs_follow_the_qlike_order(executed):
     assert 0.9 < number_after("alpha + beta =", text) < 1.0
     share = float(re.search(r"share of days VIX > realised:\s+([\d.]+)%", text).group(1))
     assert share > 50  # the variance risk premium, measured
+
+
+def test_m4_volatility_verdicts_agree_with_its_table(executed):
+    text = text_of(executed["m4_volatility"])
+    known = facts_of(executed["m4_volatility"])
+    garch_qlike = _row(text, "GARCH(1,1)")[0]
+    assert known["garch_qlike"] == pytest.approx(garch_qlike, abs=1e-4)
+    assert known["mean_qlike"] == pytest.approx(_row(text, "training mean")[0], abs=1e-4)
+    assert known["garch_over_mean"] == pytest.approx(known["garch_qlike"] / known["mean_qlike"])
+    assert known["garch_gain_verdict_holds"] == (known["garch_over_mean"] < 1)
+    assert known["garch_persistence"] == pytest.approx(
+        number_after("alpha + beta =", text), abs=1e-4
+    )
+    for name, key in (("LSTM", "lstm"), ("hybrid", "hybrid")):
+        qlike, _, dm_stat, p_value = _row(text, name)
+        assert known[f"{key}_qlike"] == pytest.approx(qlike, abs=1e-4)
+        assert known[f"{key}_dm_p"] == pytest.approx(p_value, abs=1e-4)
+        assert known[f"{key}_dm"] == pytest.approx(dm_stat, abs=1e-4)
+        assert known[f"{key}_verdict_holds"] == (known[f"{key}_dm_p"] < 0.05)
+        side = "below" if known[f"{key}_qlike"] < known["garch_qlike"] else "above"
+        assert f"is {side} GARCH's" in known[f"{key}_verdict"], name
+        assert (known[f"{key}_dm"] < 0) == (side == "below"), name
+    qlikes = {name: _row(text, name)[0] for name in ("LSTM", "hybrid", "GARCH(1,1)")}
+    qlikes["training mean"] = _row(text, "training mean")[0]
+    order = known["ranking"].split(", ")
+    assert [qlikes[name] for name in order] == sorted(qlikes.values())
+    share = float(re.search(r"share of days VIX > realised:\s+([\d.]+)%", text).group(1))
+    assert known["vix_above_share"] == pytest.approx(share / 100, abs=1e-3)
+    assert known["vix_verdict_holds"] == (known["vix_above_share"] > 0.5)
 
 
 def test_m4_multi_asset_thresholds_balance_the_training_classes(executed):
@@ -270,6 +323,18 @@ def test_m4_multi_asset_thresholds_balance_the_training_classes(executed):
     assert float(line.group(1)) == pytest.approx(lstm[0], abs=1e-3)
     assert float(line.group(2)) == pytest.approx(float(baseline.group(1)), abs=1e-3)
     assert re.search(r"weights \((\d+), 30\)", text)
+
+
+def test_m4_multi_asset_verdicts_agree_with_its_table(executed):
+    text = text_of(executed["m4_multi_asset"])
+    known = facts_of(executed["m4_multi_asset"])
+    p_value = number_after(f"binomial p-value against always '{known['baseline_class']}':", text)
+    assert known["binomial_p"] == pytest.approx(p_value, abs=1e-4)
+    assert known["accuracy_verdict_holds"] == (known["binomial_p"] < 0.05)
+    assert known["accuracy"] == pytest.approx(_row(text, "attention LSTM")[0], abs=1e-3)
+    hold = float(re.search(r"train class shares: .*Hold ([\d.]+)%", text).group(1))
+    assert known["train_hold_share"] == pytest.approx(hold / 100, abs=2e-3)
+    assert known["hold_verdict_holds"] == (known["test_hold_share"] > known["train_hold_share"])
 
 
 def test_m4_backtest_costs_never_raise_a_sharpe_ratio(executed):
@@ -291,12 +356,74 @@ def test_m4_backtest_costs_never_raise_a_sharpe_ratio(executed):
     assert len(re.findall(r"^\d\s+\d{4}-\d\d-\d\d\s", text, re.M)) == 8  # eight folds
 
 
+def test_m4_backtest_verdicts_agree_with_its_tables(executed):
+    text = text_of(executed["m4_backtest"])
+    known = facts_of(executed["m4_backtest"])
+    sharpe_10, annual = {}, {}
+    name = None
+    for label, cost, ret, sr, _, _ in re.findall(
+        r"^(buy and hold|0\.5 long/flat|long/flat|long/short)?\s+(0|5|10)\.000\s+"
+        r"([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)$",
+        text,
+        re.M,
+    ):
+        name = label or name
+        annual[name, cost] = float(ret)
+        if cost == "10":
+            sharpe_10[name] = float(sr)
+    hold = sharpe_10.pop("buy and hold")
+    assert known["hold_sharpe_10"] == pytest.approx(hold, abs=1e-3)
+    beats = [name for name, value in sharpe_10.items() if value > hold]
+    assert known["sharpe_verdict_holds"] == bool(beats)
+    assert known["best_strategy_10"] == max(sharpe_10, key=sharpe_10.get)
+    assert all(name in known["sharpe_verdict"] for name in beats)
+    folds = re.findall(r"^\d\s+\d{4}-\d\d-\d\d\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", text, re.M)
+    assert len(folds) == known["n_folds"]
+    won = [float(acc) > float(rate) for acc, rate, _ in folds]
+    if all(acc != rate for acc, rate, _ in folds):  # no tie at the printed precision
+        assert known["folds_won"] == sum(won)
+    assert known["folds_verdict_holds"] == (known["folds_won"] > known["n_folds"] / 2)
+    assert known["hold_annual_return"] == pytest.approx(annual["buy and hold", "0"], abs=1e-3)
+    assert known["market_verdict_holds"] == (known["hold_annual_return"] > 0)
+    assert known["base_rate_verdict_holds"] == (known["lowest_base_rate"] > 0.5)
+    shares = [float(share) for _, _, share in folds]
+    assert min(shares) - 1e-3 <= known["share_up_calls"] <= max(shares) + 1e-3
+
+
 def test_m4_regime_shift_and_ranking_agree_with_the_table(executed):
     text = text_of(executed["m4_regime"])
     assert number_after("share of test days above the training maximum:", text) > 0
     qlike = {name: _row(text, name)[0] for name in ("single LSTM", "ensemble", "GARCH(1,1)")}
     ranking = re.search(r"2008-2009 ranking \(best first\): (.+)", text).group(1).split(", ")
     assert ranking == sorted(qlike, key=qlike.get)
+
+
+def test_m4_regime_verdicts_agree_with_its_table(executed):
+    text = text_of(executed["m4_regime"])
+    known = facts_of(executed["m4_regime"])
+    assert known["share_above_train_max"] == pytest.approx(
+        number_after("share of test days above the training maximum:", text) / 100, abs=1e-3
+    )
+    assert (known["share_above_train_max"] > 0) == (known["test_vol_max"] > known["train_vol_max"])
+    qlike = {name: _row(text, name)[0] for name in ("single LSTM", "ensemble", "GARCH(1,1)")}
+    assert known["ranking"].split(", ") == sorted(qlike, key=qlike.get)
+    for name, key in (("single LSTM", "single"), ("ensemble", "ensemble"), ("GARCH(1,1)", "garch")):
+        assert known[f"{key}_qlike"] == pytest.approx(qlike[name], abs=1e-3)
+    assert known["ensemble_verdict_holds"] == (known["ensemble_qlike"] > known["single_qlike"])
+    assert known["garch_verdict_holds"] == (known["ranking"].split(", ")[0] == "GARCH(1,1)")
+    members = {f"member {k}": _row(text, f"member {k}")[0] for k in range(3)}
+    assert known["worst_member"] == max(members, key=members.get)
+    assert known["calm_member_verdict_holds"] == (known["worst_member"] == known["calmest_member"])
+    assert known["crisis_verdict_holds"] == (
+        known["worst_window_end_year"] == 2008 and known["worst_window_end_month"] >= 9
+    )
+    year, month = re.search(
+        r"rolling loss peaks in the \d+ forecasts to (\d{4})-(\d\d)", text
+    ).groups()
+    assert (known["worst_window_end_year"], known["worst_window_end_month"]) == (
+        int(year),
+        int(month),
+    )
 
 
 def test_m6_sharded_training_matches_one_device(executed):
@@ -306,3 +433,19 @@ def test_m6_sharded_training_matches_one_device(executed):
     assert number_after("from one device:", text) < 1e-4
     losses = re.findall(r"loss per epoch, \d devices?:\s+\[([^\]]+)\]", text)
     assert len(losses) == 2 and losses[0].split() == losses[1].split()
+
+
+def test_m6_verdicts_agree_with_the_printed_differences(executed):
+    text = text_of(executed["m6_scaling_out"])
+    known = facts_of(executed["m6_scaling_out"])
+    output_gap = number_after("largest difference in predicted probabilities:", text)
+    weight_gap = number_after("largest difference in a single weight:", text)
+    grid_gap = number_after("from one device:", text)
+    assert known["output_gap"] == pytest.approx(output_gap, rel=0.06)
+    assert known["weight_gap"] == pytest.approx(weight_gap, rel=0.06)
+    assert known["grid_gap"] == pytest.approx(grid_gap, rel=0.06)
+    losses = re.findall(r"loss per epoch, \d devices?:\s+\[([^\]]+)\]", text)
+    same = losses[0].split() == losses[1].split()
+    assert known["agreement_verdict_holds"] == (same and known["output_gap"] < 1e-4)
+    assert known["weight_verdict_holds"] == (known["weight_gap"] > 10 * known["output_gap"])
+    assert known["grid_verdict_holds"] == (max(known["grid_gap"], known["output_gap"]) < 1e-4)
