@@ -322,7 +322,7 @@ facts.verdict(
 # chosen before the test; eight folds of one index are still a small sample
 # (Bailey et al. 2014).
 #
-# **Exercises.** (1) Use `mode="expanding"` folds (train them one by one with
+# **Going further** (open questions, beyond the Try-it tasks below). (1) Use `mode="expanding"` folds (train them one by one with
 # `fit`). (2) Trade only when P(up) is far from 0.5, for example above 0.55 or
 # below 0.45. (3) Add the NASDAQ's features.
 #

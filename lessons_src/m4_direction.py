@@ -361,7 +361,7 @@ facts.verdict(
 # or the seeds until a p-value drops below 0.05 would be exactly the search the
 # Pitfalls section of Module 4 warns about.
 #
-# **Exercises.** (1) Add the NASDAQ's features as inputs. (2) Predict the
+# **Going further** (open questions, beyond the Try-it tasks below). (1) Add the NASDAQ's features as inputs. (2) Predict the
 # direction over 5 days instead of 1: does the base rate change? (3) Give the
 # logistic regression the whole window, flattened.
 #

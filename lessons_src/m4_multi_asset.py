@@ -294,7 +294,7 @@ facts.verdict(
 # attention weights are known to vary between equally good models (Jain &
 # Wallace 2019), so treat it as a description, not an explanation.
 #
-# **Exercises.** (1) Drop WTI: does the accuracy change? (2) Use per-asset
+# **Going further** (open questions, beyond the Try-it tasks below). (1) Drop WTI: does the accuracy change? (2) Use per-asset
 # returns only (three features). (3) Train three seeds and compare their
 # attention maps. (4) Trade the signal with `finlstm.backtest.backtest`
 # (Buy = long, Sell = short, Hold = flat) after costs, beside buy-and-hold.

@@ -370,7 +370,7 @@ facts.verdict(
 # the weights move. Whether an ensemble helps is an empirical question, to be answered
 # walk-forward like any other.
 #
-# **Exercises.** (1) Refit the single model every quarter (walk-forward) and
+# **Going further** (open questions, beyond the Try-it tasks below). (1) Refit the single model every quarter (walk-forward) and
 # plot the loss again. (2) Give the models scale-free inputs (returns divided
 # by their trailing volatility). (3) Weight the ensemble with a softmax of
 # minus the recent losses instead of their inverse.

@@ -381,7 +381,7 @@ facts.verdict(
 # and forecasting realised volatility are different problems, and a model that
 # uses the VIX as an input gets information the price history does not hold.
 #
-# **Exercises.** (1) Use the range variance alone (no returns) as the LSTM's
+# **Going further** (open questions, beyond the Try-it tasks below). (1) Use the range variance alone (no returns) as the LSTM's
 # input. (2) Replace GARCH(1,1) with GJR-GARCH (`arch_model(..., o=1)`), which
 # models the leverage effect. (3) Forecast one day instead of five. (4) Train the LSTM
 # with seeds 0 to 4 (`replace(TRAIN, seed=k)`) and count how often it beats GARCH
