@@ -196,7 +196,7 @@ plots.show(
 # is what makes every lesson on this site repeat itself exactly. To get new
 # numbers you derive new keys: `jax.random.split(key, n)` makes `n`
 # independent keys, and `jax.random.fold_in(key, i)` makes one key from a key
-# and an integer, handy in a loop ("the key for sequence length 50"). Use a key
+# and an integer, handy in a loop ("the key for this sequence length"). Use a key
 # once and split it for anything else: reusing a key reuses its numbers.
 
 # %%

@@ -438,7 +438,7 @@ plots.show(
 # ## Try it
 #
 # **1. The baseline, measured.** Predict first: what mean squared error does
-# "always predict 1.0" get on the test sequences of the last length tried
+# "always predict `1.0`" get on the test sequences of the last length tried
 # ($T = 100$)? The introduction derived it; write the measurement in the cell
 # below and run the check. *What to look for:* the measurement should sit
 # within sampling error of $1/6$, the line the RNN's error climbs to.
@@ -457,8 +457,8 @@ print(
 # **2. The factor per step.** Predict first: by what factor does the plain
 # RNN's gradient shrink per step back in time at initialisation, a little
 # below 1 or far below? Fit a straight line to the logarithm of its curve over
-# the last 50 steps; the slope is the log of the factor. *What to look for:*
-# raised to the power 50, even a factor of 0.9 leaves about half a percent.
+# the last $50$ steps; the slope is the log of the factor. *What to look for:*
+# raised to the power $50$, even a factor of 0.9 leaves about half a percent.
 
 # %% tags=["exercise-solution"]
 k = np.arange(50)

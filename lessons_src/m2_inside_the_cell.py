@@ -520,7 +520,7 @@ print(check_lstm_step(lstm_step))
 # should (a forget gate near $\sigma(2) \approx 0.88$ at the start).
 #
 # **Batch size and time.** Predict first: does the forward pass take four times
-# as long at batch 256 as at 64? Time it with the `median_ms` helper above.
+# as long at batch `256` as at `64`? Time it with the `median_ms` helper above.
 # *What to look for:* on a CPU small batches cost less than their size suggests,
 # because each step's matrix product is tiny and the fixed cost per step
 # dominates.

@@ -335,7 +335,7 @@ facts.verdict(
 # ## Try it
 #
 # **1. Costs from turnover.** Predict first: how much return per year does
-# the long/short strategy give up at 20 basis points per unit traded? Estimate
+# the long/short strategy give up at $20$ basis points per unit traded? Estimate
 # it from its turnover (units traded per year times the cost), then run the
 # check, which measures it from the backtest. *What to look for:* a strategy
 # that flips often pays its cost hundreds of times a year.
