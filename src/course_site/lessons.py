@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -115,6 +116,30 @@ def _cell_line(source: Path, cell_index: int) -> int:
     return markers[position] if 0 <= position < len(markers) else 1
 
 
+# The flags `finlstm.devices.use_cpu_cores` sets. A lesson asks for its own devices in its
+# first cell, so the kernel must not inherit the builder's (pytest's, say) choice.
+DEVICE_FLAGS = (
+    "xla_force_host_platform_device_count",
+    "xla_cpu_enable_concurrency_optimized_scheduler",
+)
+
+
+def kernel_environment(environ: dict[str, str]) -> dict[str, str]:
+    """`environ` for a lesson's kernel: XLA_FLAGS without the device flags of DEVICE_FLAGS,
+    as in a reader's fresh notebook; every other variable and flag kept."""
+    env = dict(environ)
+    flags = [
+        flag
+        for flag in env.get("XLA_FLAGS", "").split()
+        if not any(flag.lstrip("-").startswith(name) for name in DEVICE_FLAGS)
+    ]
+    if flags:
+        env["XLA_FLAGS"] = " ".join(flags)
+    else:
+        env.pop("XLA_FLAGS", None)
+    return env
+
+
 def execute(source: Path):
     """Run one lesson top to bottom in a fresh kernel; return the executed notebook."""
     import jupytext
@@ -136,7 +161,7 @@ def execute(source: Path):
         resources={"metadata": {"path": str(source.parent)}},
     )
     try:
-        client.execute()
+        client.execute(env=kernel_environment(os.environ))
     except (CellExecutionError, CellTimeoutError) as error:
         raise LessonError(_describe_failure(source, notebook, error)) from None
     return merge_streams(notebook)
