@@ -1,5 +1,6 @@
 """The hand-written backward pass of `lstm_layer_fast` against JAX's autodiff of `lstm_layer`."""
 
+# --8<-- [start:equal]
 from dataclasses import replace
 
 import jax
@@ -43,7 +44,6 @@ def scalar_of(layer, weights_hs, weights_final):
     return f
 
 
-# --8<-- [start:equal]
 def test_outputs_equal_the_reference_layer():
     params, xs, carry, _, _ = random_problem(jax.random.key(0))
     (h_ref, c_ref), hs_ref = lstm_layer(params, xs, carry)
