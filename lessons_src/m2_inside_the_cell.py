@@ -395,8 +395,10 @@ print(
 # page: one weight matrix $W$ applied to the previous hidden state and the input
 # side by side, $z_t = [h_{t-1}, x_t]\,W + b$. That is the library's product in
 # one line: with $W$ stacked as $W_h$ on top of $W_x$,
-# $[h_{t-1}, x_t]\,W = h_{t-1} W_h + x_t W_x$, so
-# $z_t = x_t W_x + h_{t-1} W_h + b$.
+#
+# $$[h_{t-1}, x_t]\,W = h_{t-1} W_h + x_t W_x,$$
+#
+# so $z_t = x_t W_x + h_{t-1} W_h + b$.
 #
 # **Predict first:** if you swap the forget gate's and the input gate's blocks,
 # which of $c_t$ and $h_t$ goes wrong? Then fill in the blanks (`____`) of this

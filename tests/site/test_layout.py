@@ -34,7 +34,9 @@ CUT_OFF = """
   const found = [];
   const content = document.querySelector(".md-content");
   for (const el of content.querySelectorAll("*")) {
-    if (el.closest(".katex-mathml, [hidden], .md-visually-hidden, .md-clipboard")) continue;
+    // KaTeX draws a square root's tail as a wide SVG path that it clips on purpose.
+    const skipped = ".katex-mathml, .katex svg, [hidden], .md-visually-hidden, .md-clipboard";
+    if (el.closest(skipped)) continue;
     const rect = el.getBoundingClientRect();
     if (rect.width === 0 || rect.height === 0) continue;
     if (getComputedStyle(el).visibility === "hidden") continue;
