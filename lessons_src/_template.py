@@ -21,9 +21,10 @@ import numpy as np
 
 from finlstm import facts, plots
 from finlstm.data import load_prices
-from finlstm.devices import use_cpu_cores
+from finlstm.devices import enable_compilation_cache, use_cpu_cores
 
 use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see the JAX primer)
+enable_compilation_cache()  # compiled programs kept on disk (see the JAX primer)
 
 prices = load_prices("sp500")  # real data, bundled: the lesson runs offline
 print("source:", prices.attrs["source"])

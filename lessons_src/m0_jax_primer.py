@@ -33,13 +33,17 @@ import numpy as np
 
 from finlstm import models, plots
 from finlstm.data import load_prices
-from finlstm.devices import use_cpu_cores
+from finlstm.devices import enable_compilation_cache, use_cpu_cores
 
 # Importing finlstm changes nothing in this process. The course asks for its CPU
 # set-up explicitly, before JAX's first computation: one XLA device per CPU core
 # (XLA runs each step of a loop on one core, but two devices run at once, so
-# `finlstm.train.fit` splits every batch over them). Every lesson starts with it.
+# `finlstm.train.fit` splits every batch over them). Every lesson starts with it,
+# and with a second call: compiled programs are kept on disk (~/.cache/finlstm/jax),
+# so a program compiled once, in any lesson or an earlier run, is loaded instead of
+# compiled again (set the environment variable FINLSTM_JAX_CACHE=off to opt out).
 use_cpu_cores()
+enable_compilation_cache()
 
 prices = load_prices("sp500")  # real data, bundled: the lesson runs offline
 close = jnp.asarray(prices["Close"].to_numpy()[-250:], dtype=jnp.float32)

@@ -33,11 +33,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from finlstm import facts, lstm, models, plots
-from finlstm.devices import use_cpu_cores
+from finlstm.devices import enable_compilation_cache, use_cpu_cores
 from finlstm.parallel import train_many
 from finlstm.train import TrainConfig, make_optimizer
 
 use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see the JAX primer)
+enable_compilation_cache()  # compiled programs kept on disk (see the JAX primer)
 
 key = jax.random.key(
     1997

@@ -31,9 +31,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from finlstm import facts, lstm, models, plots
-from finlstm.devices import use_cpu_cores
+from finlstm.devices import enable_compilation_cache, use_cpu_cores
 
 use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see the JAX primer)
+enable_compilation_cache()  # compiled programs kept on disk (see the JAX primer)
 
 # The lesson compares numbers to six digits, so it asks for full float32 matrix
 # products. A CPU computes them anyway; on a GPU, JAX otherwise multiplies float32

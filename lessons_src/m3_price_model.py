@@ -33,7 +33,7 @@ from scipy.stats import binomtest
 
 from finlstm import facts, plots
 from finlstm.data import load_prices
-from finlstm.devices import use_cpu_cores
+from finlstm.devices import enable_compilation_cache, use_cpu_cores
 from finlstm.metrics import (
     diebold_mariano,
     directional_accuracy,
@@ -45,6 +45,7 @@ from finlstm.prep import MinMaxScaler, chronological_split, make_windows
 from finlstm.train import TrainConfig, fit, init_params, predict
 
 use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see the JAX primer)
+enable_compilation_cache()  # compiled programs kept on disk (see the JAX primer)
 
 SEED, WINDOW, HORIZON = 0, 60, 1
 # Course defaults (Adam 1e-3, batch 64), with at most 15 epochs and a patience of 4 so that

@@ -29,7 +29,7 @@ import pandas as pd
 from finlstm import facts, plots
 from finlstm.backtest import backtest, buy_and_hold
 from finlstm.data import load_prices
-from finlstm.devices import use_cpu_cores
+from finlstm.devices import enable_compilation_cache, use_cpu_cores
 from finlstm.features import add_features, simple_returns
 from finlstm.metrics import annualized_return, majority_rate
 from finlstm.models import ModelConfig, StackedLSTM
@@ -38,6 +38,7 @@ from finlstm.prep import MinMaxScaler, make_windows, walk_forward_folds
 from finlstm.train import TrainConfig
 
 use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see the JAX primer)
+enable_compilation_cache()  # compiled programs kept on disk (see the JAX primer)
 
 WINDOW = 20
 N_FOLDS, TEST_DAYS, TRAIN_DAYS = 8, 250, 1500

@@ -33,7 +33,7 @@ from scipy.stats import binomtest
 from finlstm import facts, plots
 from finlstm.baselines import LogisticRegression
 from finlstm.data import load_prices
-from finlstm.devices import use_cpu_cores
+from finlstm.devices import enable_compilation_cache, use_cpu_cores
 from finlstm.features import add_features
 from finlstm.metrics import (
     log_loss,
@@ -46,6 +46,7 @@ from finlstm.prep import MinMaxScaler, chronological_split, make_windows
 from finlstm.train import TrainConfig, fit, predict
 
 use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see the JAX primer)
+enable_compilation_cache()  # compiled programs kept on disk (see the JAX primer)
 
 WINDOW = 20
 SEEDS = (0, 1, 2)

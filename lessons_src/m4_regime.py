@@ -27,7 +27,7 @@ import pandas as pd
 from finlstm import facts, plots
 from finlstm.baselines import garch_variance_forecast
 from finlstm.data import load_prices
-from finlstm.devices import use_cpu_cores
+from finlstm.devices import enable_compilation_cache, use_cpu_cores
 from finlstm.features import log_returns, parkinson_variance
 from finlstm.metrics import qlike_losses
 from finlstm.models import ModelConfig, StackedLSTM
@@ -36,6 +36,7 @@ from finlstm.prep import MinMaxScaler, future_realized_variance, make_windows
 from finlstm.train import TrainConfig, fit, predict
 
 use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see the JAX primer)
+enable_compilation_cache()  # compiled programs kept on disk (see the JAX primer)
 
 HORIZON, WINDOW = 5, 20
 MEMBERS = 3  # sub-period models in the ensemble

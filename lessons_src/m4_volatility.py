@@ -29,7 +29,7 @@ import pandas as pd
 from finlstm import facts, plots
 from finlstm.baselines import garch_variance_forecast
 from finlstm.data import load_prices
-from finlstm.devices import use_cpu_cores
+from finlstm.devices import enable_compilation_cache, use_cpu_cores
 from finlstm.features import log_returns, parkinson_variance
 from finlstm.metrics import diebold_mariano, qlike_losses
 from finlstm.models import ModelConfig, StackedLSTM
@@ -42,6 +42,7 @@ from finlstm.prep import (
 from finlstm.train import TrainConfig, fit, predict
 
 use_cpu_cores()  # one XLA device per CPU core, before JAX starts (see the JAX primer)
+enable_compilation_cache()  # compiled programs kept on disk (see the JAX primer)
 
 HORIZON = 5  # trading days summed in the target
 WINDOW = 20

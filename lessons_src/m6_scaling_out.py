@@ -41,7 +41,12 @@ from jax.sharding import PartitionSpec as P
 
 from finlstm import facts, plots
 from finlstm.data import load_prices
-from finlstm.devices import DATA, make_mesh, use_cpu_cores
+from finlstm.devices import (
+    DATA,
+    enable_compilation_cache,
+    make_mesh,
+    use_cpu_cores,
+)
 from finlstm.features import add_features
 from finlstm.models import AttentionLSTM, ModelConfig
 from finlstm.parallel import fit_many
@@ -49,6 +54,7 @@ from finlstm.prep import MinMaxScaler, chronological_split, make_windows
 from finlstm.train import TrainConfig, predict
 
 use_cpu_cores(8)  # 8 CPU devices: before JAX starts
+enable_compilation_cache()  # compiled programs kept on disk (see the JAX primer)
 
 print(jax.device_count(), "devices:", [str(d) for d in jax.devices()])
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import json
 import os
 import subprocess
 import sys
 
+import jax
 import pytest
 
 from finlstm.devices import use_cpu_cores
@@ -31,3 +34,29 @@ def _run_on_devices(code: str, devices: int) -> dict:
 def run_on_devices():
     """`run_on_devices(code, devices) -> dict`: see `_run_on_devices`."""
     return _run_on_devices
+
+
+_COMPILED: collections.Counter = collections.Counter()
+
+
+def _count_compile(event: str, duration: float, *, fun_name: str = "", **kwargs) -> None:
+    if event == "/jax/core/compile/backend_compile_duration":
+        _COMPILED[fun_name] += 1
+
+
+jax.monitoring.register_event_duration_secs_listener(_count_compile)
+
+
+@contextlib.contextmanager
+def _compiles():
+    """Count the programs XLA compiles inside the block, by function name."""
+    before = collections.Counter(_COMPILED)
+    counted: collections.Counter = collections.Counter()
+    yield counted
+    counted.update(_COMPILED - before)
+
+
+@pytest.fixture
+def compiles():
+    """`with compiles() as counted:` counts XLA compilations by function name."""
+    return _compiles

@@ -1,4 +1,7 @@
-"""Tests of finlstm.train: learning, early stopping, determinism, the NaN guard, bad input."""
+"""Tests of finlstm.train: learning, early stopping, determinism, the NaN guard, bad input,
+and how often it compiles."""
+
+from dataclasses import replace
 
 import jax
 import jax.numpy as jnp
@@ -173,6 +176,43 @@ def test_fits_that_differ_only_in_seed_or_length_share_one_compiled_epoch():
         TrainConfig(epochs=1, batch_size=32, learning_rate=5e-3, progress=False),
     )
     assert train._train_epoch_for.cache_info().misses == 2  # a new learning rate compiles
+
+
+@pytest.mark.parametrize("batch_size", [32, 64])  # one device; the batch split over devices
+def test_every_epoch_of_every_fit_runs_the_program_compiled_for_the_first(batch_size, compiles):
+    """Epoch 2 gets parameters placed where epoch 1 left them; unless epoch 1 got them
+    placed the same way, XLA compiles the epoch a second time (as long as the first)."""
+    train_set, val = _sine_task()
+    model = StackedLSTM(replace(SMALL, hidden_sizes=(8, batch_size)))  # a model of its own
+    with compiles() as counted:
+        for seed in (0, 1):
+            config = TrainConfig(epochs=3, patience=3, batch_size=batch_size, seed=seed)
+            fit(model, train_set, val, replace(config, progress=False))
+    assert counted["jit(train_epoch)"] == 1
+
+
+def test_the_initialisation_is_one_program_that_equals_flax_init(compiles):
+    from finlstm.train import init_params
+
+    model = StackedLSTM(ModelConfig(hidden_sizes=(8, 3), dense_size=4))
+    sample = np.zeros((5, 12, 3), np.float32)
+    expected = [model.init(jax.random.key(s), sample[:1], train=False)["params"] for s in (0, 1)]
+    with compiles() as counted:
+        got = [init_params(model, jax.random.key(s), sample) for s in (0, 1)]
+    jax.tree.map(np.testing.assert_array_equal, got, expected)
+    assert counted["jit(initialise)"] == 1
+
+
+def test_validation_and_test_sets_of_similar_size_share_one_forward_program():
+    from finlstm import train
+
+    train_set, val = _sine_task()
+    model = StackedLSTM(SMALL)
+    params = fit(model, train_set, val, TrainConfig(epochs=1, batch_size=32, progress=False))
+    train.jit_forward.cache_clear()
+    for n in (40, 50, 64):  # all padded to 64 rows
+        assert predict(model, params, val[0][:n]).shape == (n, 1)
+    assert train.jit_forward.cache_info().misses == 1
 
 
 def test_many_models_in_one_program_equal_vmap_and_are_split_over_devices():

@@ -152,14 +152,20 @@ def models_mesh(n_models: int) -> Mesh | None:
     return None if count == 1 else make_mesh(data=1, models=count, devices=jax.local_devices())
 
 
-def enable_compilation_cache(path: str | Path | None = None) -> Path:
-    """Keep compiled programs on disk so a new process skips most of the first-step compile.
+def enable_compilation_cache(path: str | Path | None = None) -> Path | None:
+    """Keep compiled programs on disk, so that a program already compiled once, in this
+    process or an earlier one, is loaded instead of compiled again.
 
-    Default location: `$FINLSTM_JAX_CACHE` or ~/.cache/finlstm/jax.
+    Location: `path`, else `$FINLSTM_JAX_CACHE`, else ~/.cache/finlstm/jax. Setting
+    FINLSTM_JAX_CACHE to "off" turns it off (returns None). Programs that compile in under
+    a tenth of a second are not stored. Call it before the first compilation.
     """
+    setting = os.environ.get("FINLSTM_JAX_CACHE", "")
+    if path is None and setting.lower() == "off":
+        return None
     default = Path.home() / ".cache" / "finlstm" / "jax"
-    path = Path(path or os.environ.get("FINLSTM_JAX_CACHE", default))
+    path = Path(path or setting or default)
     path.mkdir(parents=True, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", str(path))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
     return path

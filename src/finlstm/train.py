@@ -85,8 +85,22 @@ def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
 
 
 def init_params(model: nn.Module, key: Array, sample_input: Array) -> dict:
-    """Initialise the model's parameters from one example batch (only its shape is used)."""
-    return model.init(key, sample_input[:1], train=False)["params"]
+    """Initialise the model's parameters from one example batch (only its shape is used).
+
+    The initialisation is one jitted program per model and input shape, compiled once and
+    reused by every later fit, instead of dozens of small programs run one by one.
+    """
+    return _jitted_init(model)(key, jnp.asarray(sample_input[:1]))
+
+
+@functools.lru_cache(maxsize=32)
+def _jitted_init(model: nn.Module) -> Callable:
+    """model.init's parameters as one jitted function of (key, one sample (1, time, features))."""
+
+    def initialise(key, sample):
+        return model.init(key, sample, train=False)["params"]
+
+    return jax.jit(initialise)
 
 
 def make_train_step(model: nn.Module, optimizer, loss_fn) -> Callable:
@@ -175,14 +189,16 @@ def jit_forward(model: nn.Module, batch_size: int) -> Callable:
 def predict(model: nn.Module, params: dict, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Model outputs for x: (samples, time, features) -> (samples, outputs), dropout off.
 
-    Runs in fixed-size chunks, the last one padded, so any number of samples uses one
-    compiled program; each chunk is split over the devices of `batch_mesh`. x must hold at
-    least one sample and no NaN or inf (InputError names the first bad sample).
+    Runs in fixed-size chunks, the last one padded: batch_size rows, or for fewer samples
+    the next power of two, so that sets of similar sizes (a validation set, a test set)
+    share one compiled program. Each chunk is split over the devices of `batch_mesh`. x
+    must hold at least one sample and no NaN or inf (InputError names the first bad sample).
     """
     checks.predict_arguments(model, x, batch_size)
     x = np.asarray(x, dtype=np.float32)
     devices = len(jax.local_devices())
-    chunk = -(-min(batch_size, len(x)) // devices) * devices  # a multiple of the devices
+    rows = min(batch_size, 1 << (len(x) - 1).bit_length())  # next power of two
+    chunk = -(-rows // devices) * devices  # a multiple of the devices
     forward = jit_forward(model, chunk)  # split where each device gets enough rows
     outputs = []
     for start in range(0, len(x), chunk):
@@ -230,8 +246,12 @@ def fit(
     init_key, train_key = jax.random.split(jax.random.key(config.seed))
     params = init_params(model, init_key, x_train) if params is None else params
     opt_state = make_optimizer(config).init(params)
-    train_epoch = _train_epoch_for(model, _what_the_epoch_depends_on(config))
-    x_train_device, y_train_device = jnp.asarray(x_train), jnp.asarray(y_train)
+    train_epoch, placement = _train_epoch_for(model, _what_the_epoch_depends_on(config))
+    # Every epoch's arguments placed as the epoch returns them, so that epoch 2 finds the
+    # program compiled for epoch 1 (arrays placed differently would compile it again).
+    params, opt_state, train_key, x_train_device, y_train_device = jax.device_put(
+        (params, opt_state, train_key, x_train, y_train), placement
+    )
 
     result = FitResult(params=params, history={"train_loss": [], "val_loss": []})
     best_val, waited = np.inf, 0
@@ -269,11 +289,13 @@ def _what_the_epoch_depends_on(config: TrainConfig) -> TrainConfig:
 
 
 @functools.lru_cache(maxsize=32)
-def _train_epoch_for(model: nn.Module, config: TrainConfig) -> Callable:
+def _train_epoch_for(model: nn.Module, config: TrainConfig) -> tuple[Callable, object]:
     """`make_train_epoch` for `fit`, built once per model and training settings, so that a
-    second fit (another seed, Lesson 4's three) reuses the compiled epoch."""
+    second fit (another seed, Lesson 4's three) reuses the compiled epoch; and where its
+    arguments live (replicated over the batch mesh, or the first device)."""
     optimizer = make_optimizer(config)
     loss_fn = LOSSES[config.loss]
-    return make_train_epoch(
-        model, optimizer, loss_fn, config.batch_size, batch_mesh(config.batch_size)
-    )
+    mesh = batch_mesh(config.batch_size)
+    epoch = make_train_epoch(model, optimizer, loss_fn, config.batch_size, mesh)
+    placement = jax.local_devices()[0] if mesh is None else NamedSharding(mesh, P())
+    return epoch, placement
