@@ -215,6 +215,25 @@ def test_validation_and_test_sets_of_similar_size_share_one_forward_program():
     assert train.jit_forward.cache_info().misses == 1
 
 
+def test_fit_many_trains_the_same_models_with_and_without_a_mesh():
+    """Each model shuffles and draws dropout from its own key on either path, so the mesh
+    decides where the arithmetic runs, not what is learned."""
+    from finlstm.devices import make_mesh
+    from finlstm.parallel import fit_many, predict_many
+
+    rng = np.random.default_rng(0)
+    xs = rng.standard_normal((2, 128, 12, 3)).astype(np.float32)
+    ys = 0.5 * xs[:, :, -1, 0]
+    model = StackedLSTM(ModelConfig(hidden_sizes=(8,), dense_size=4, dropout=0.2))
+    config = TrainConfig(epochs=2, batch_size=32, progress=False)
+    alone, alone_losses = fit_many(model, xs, ys, config)
+    meshed, meshed_losses = fit_many(model, xs, ys, config, make_mesh(data=1))
+    np.testing.assert_allclose(alone_losses, meshed_losses, rtol=1e-4)
+    np.testing.assert_allclose(
+        predict_many(model, alone, xs), predict_many(model, jax.device_get(meshed), xs), atol=1e-4
+    )
+
+
 def test_many_models_in_one_program_equal_vmap_and_are_split_over_devices():
     """`fit_many`, `train_many` and `predict_many` run one function per model through
     `over_models`; on a CPU it runs each device's models in turn instead of `jax.vmap`,

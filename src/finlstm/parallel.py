@@ -118,10 +118,11 @@ def fit_many(
       config: TrainConfig (default TrainConfig()); model k is initialised from
         fold_in(key(config.seed), k).
       mesh: None: one program, a `jax.lax.scan` over epochs for each model, the models split
-        over the local devices, each model shuffling with its own key. A (models, data)
-        mesh from `make_mesh`: one sharded step per batch, the models split over its
-        "models" axis and every batch over its "data" axis; every epoch uses one shuffled
-        order for all models, so the result does not depend on the mesh (to float rounding).
+        over the local devices. A (models, data) mesh from `make_mesh`: one sharded step
+        per batch, the models split over its "models" axis and every batch over its "data"
+        axis. Either way each model shuffles and draws dropout from its own key in the same
+        order, so the mesh changes where the arithmetic runs, not the result (to float
+        rounding).
 
     Returns:
       (params, losses): params with a leading models axis when x had one; the mean training
@@ -191,17 +192,21 @@ def _fit_on_mesh(model, x, y, config, mesh):
     batch_sharding = NamedSharding(mesh, P(MODELS, DATA))
     params, opt_state, train_keys = jax.device_put((params, opt_state, train_keys), per_model)
 
-    shuffle_key = jax.random.fold_in(jax.random.key(config.seed), 1_000_003)
+    # Each model splits its key and shuffles as `make_train_epoch` does, so a mesh changes
+    # only where the arithmetic runs, not the models (to float rounding).
+    split_keys = jax.jit(jax.vmap(jax.random.split), out_shardings=per_model)
     n_batches = x.shape[1] // config.batch_size
+    models = np.arange(len(x))[:, None]
     history = []
     for _ in range(config.epochs):
-        shuffle_key, epoch_key = jax.random.split(shuffle_key)
-        order = np.asarray(jax.random.permutation(epoch_key, x.shape[1]))
+        pairs = split_keys(train_keys)  # (models, 2): the key that goes on, the shuffle key
+        train_keys = jax.device_put(pairs[:, 0], per_model)
+        orders = np.asarray(jax.vmap(lambda k: jax.random.permutation(k, x.shape[1]))(pairs[:, 1]))
         losses = []
         for b in range(n_batches):
-            rows = order[b * config.batch_size : (b + 1) * config.batch_size]
-            xb = jax.device_put(x[:, rows], batch_sharding)
-            yb = jax.device_put(y[:, rows], batch_sharding)
+            rows = orders[:, b * config.batch_size : (b + 1) * config.batch_size]
+            xb = jax.device_put(x[models, rows], batch_sharding)
+            yb = jax.device_put(y[models, rows], batch_sharding)
             params, opt_state, train_keys, loss = step(params, opt_state, train_keys, xb, yb)
             losses.append(loss)
         history.append(np.mean(np.stack([np.asarray(v) for v in losses]), axis=0))
