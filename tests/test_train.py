@@ -165,17 +165,17 @@ def test_fits_that_differ_only_in_seed_or_length_share_one_compiled_epoch():
     train_set, val = _sine_task()
     model = StackedLSTM(SMALL)
     base = TrainConfig(epochs=1, batch_size=32, progress=False)
-    train._train_epoch_for.cache_clear()
+    train._compiled_epoch.cache_clear()
     fit(model, train_set, val, base)
     fit(model, train_set, val, TrainConfig(epochs=2, batch_size=32, progress=False, seed=3))
-    assert train._train_epoch_for.cache_info().hits == 1
+    assert train._compiled_epoch.cache_info().hits == 1
     fit(
         model,
         train_set,
         val,
         TrainConfig(epochs=1, batch_size=32, learning_rate=5e-3, progress=False),
     )
-    assert train._train_epoch_for.cache_info().misses == 2  # a new learning rate compiles
+    assert train._compiled_epoch.cache_info().misses == 2  # a new learning rate compiles
 
 
 @pytest.mark.parametrize("batch_size", [32, 64])  # one device; the batch split over devices
@@ -208,7 +208,7 @@ def test_validation_and_test_sets_of_similar_size_share_one_forward_program():
 
     train_set, val = _sine_task()
     model = StackedLSTM(SMALL)
-    params = fit(model, train_set, val, TrainConfig(epochs=1, batch_size=32, progress=False))
+    params = fit(model, train_set, val, TrainConfig(epochs=1, batch_size=32, progress=False)).params
     train.jit_forward.cache_clear()
     for n in (40, 50, 64):  # all padded to 64 rows
         assert predict(model, params, val[0][:n]).shape == (n, 1)
