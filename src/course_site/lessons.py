@@ -154,7 +154,8 @@ READ_TIMER = "__import__('course_site.compile_timer', fromlist=['seconds']).seco
 
 def execute_timed(source: Path):
     """Run one lesson top to bottom in a fresh kernel; return (the executed notebook, the
-    seconds its kernel spent compiling JAX programs: `course_site.compile_timer`).
+    seconds its kernel spent compiling JAX programs: `course_site.compile_timer`, or None
+    where the kernel could not run the timer, which never fails the lesson).
 
     The timer starts before the first cell and is read after the last code cell, through
     the kernel client, in silent requests that leave no trace in the notebook.
@@ -173,23 +174,25 @@ def execute_timed(source: Path):
     last_code_cell = max(
         (i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"), default=-1
     )
-    compile_s = [0.0]
+    compile_s: list[float | None] = [None]  # None: the timer could not start in the kernel
 
-    async def silently(code: str, **requests):
+    async def silently(code: str, **requests) -> dict | None:
         reply = await client.async_wait_for_reply(
             client.kc.execute(code, silent=True, store_history=False, **requests)
         )
-        if reply is None or reply["content"]["status"] != "ok":
-            raise LessonError(f"lesson {source.name}: the compile timer failed in its kernel")
-        return reply["content"]
+        ok = reply is not None and reply["content"]["status"] == "ok"
+        return reply["content"] if ok else None
 
     async def start_timer(notebook):
-        await silently(START_TIMER)
+        if await silently(START_TIMER) is not None:
+            compile_s[0] = 0.0
 
     async def read_timer(cell, cell_index, execute_reply):
-        if cell_index == last_code_cell:
+        if cell_index == last_code_cell and compile_s[0] is not None:
             content = await silently("", user_expressions={"seconds": READ_TIMER})
-            compile_s[0] = float(content["user_expressions"]["seconds"]["data"]["text/plain"])
+            value = content and content["user_expressions"]["seconds"]
+            ok = value and value.get("status") == "ok"
+            compile_s[0] = float(value["data"]["text/plain"]) if ok else None
 
     client = NotebookClient(
         notebook,
@@ -275,10 +278,8 @@ def build(
             partial = cached.with_suffix(".partial")
             nbformat.write(notebook, partial)
             partial.replace(cached)  # never a half-written cache entry
-            log(
-                f"lessons: {source.name} done in {time.perf_counter() - started:.1f} s "
-                f"(compile {compile_s:.1f} s)"
-            )
+            compiling = "" if compile_s is None else f" (compile {compile_s:.1f} s)"
+            log(f"lessons: {source.name} done in {time.perf_counter() - started:.1f} s{compiling}")
             for stale in project.cache.glob(f"{source.stem}-*.ipynb"):
                 if stale != cached:
                     stale.unlink()
