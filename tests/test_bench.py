@@ -189,3 +189,25 @@ def test_a_worker_result_is_read_from_its_output():
     assert first_epoch.parse_result(output) == {"first_epoch_s": 1.5}
     with pytest.raises(ValueError, match="no line starting"):
         first_epoch.parse_result("Traceback ...\n")
+
+
+def test_the_pytorch_process_never_imports_jax():
+    """A PyTorch user's process never loads JAX, so its whole-process time carries none."""
+    pytest.importorskip("torch")
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from bench.first_epoch import pytorch_trainer\n"
+        "rng = np.random.default_rng(0)\n"
+        "data = {k: rng.random(s, dtype=np.float32) for k, s in (('x_train', (70, 60, 1)),"
+        " ('y_train', (70,)), ('x_val', (8, 60, 1)), ('y_val', (8,)))}\n"
+        "pytorch_trainer(data)\n"
+        "print('jax imported:', 'jax' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=first_epoch.ROOT
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "jax imported: False" in done.stdout
