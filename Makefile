@@ -48,7 +48,8 @@ lessons: $(STAMP)
 new-lesson: $(STAMP)
 	$(BIN)/python scripts/new_lesson.py "$(NAME)" "$(TITLE)" --module "$(MODULE)"
 
-# Benchmarks (never part of make test): finlstm vs Flax nn.RNN, PyTorch and Keras on CPU.
+# Benchmarks (never part of make test): finlstm vs Flax nn.RNN, PyTorch and Keras on CPU: the
+# train step (bench/run.py), then what a learner waits for (bench/first_epoch.py).
 # PyTorch comes from the local CPU wheel when there is one (TORCH_WHEELS).
 TORCH_WHEELS ?= /opt/wheels
 bench: $(STAMP)

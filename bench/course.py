@@ -30,25 +30,33 @@ def _timed(command: list[str]) -> tuple[float, str]:
     return elapsed, done.stdout + done.stderr
 
 
+DONE = re.compile(r"lessons: (\S+)\.py done in ([\d.]+) s(?: \(compile ([\d.]+) s\))?")
+
+
 def lesson_times(log: str) -> dict[str, float]:
     """Seconds per executed lesson, from the executor's "lessons: NAME.py done in S s" lines."""
-    return {
-        name: float(seconds)
-        for name, seconds in re.findall(r"lessons: (\S+)\.py done in ([\d.]+) s", log)
-    }
+    return {name: float(seconds) for name, seconds, _ in DONE.findall(log)}
+
+
+def compile_times(log: str) -> dict[str, float]:
+    """Seconds each executed lesson's kernel spent compiling JAX programs, from the "(compile
+    C s)" the executor adds to its "done" lines; lessons without it are left out."""
+    return {name: float(compile_s) for name, _, compile_s in DONE.findall(log) if compile_s}
 
 
 def time_course() -> dict:
     """Seconds for: executing every lesson (cold, --force), and `mkdocs build --strict` with
-    every lesson cached. Also the time of each lesson, from the executor's log."""
+    every lesson cached. Also the time of each lesson, and of its compiling, from the
+    executor's log."""
     cold_s, log = _timed([str(BIN / "python"), "-m", "course_site.lessons", "--force"])
-    lessons = lesson_times(log)
+    lessons, compiling = lesson_times(log), compile_times(log)
     with tempfile.TemporaryDirectory() as site:
         rebuild_s, log = _timed([str(BIN / "mkdocs"), "build", "--strict", "-d", site])
     executed_again = re.findall(r"lessons: executing (\S+)", log)
     return {
         "lessons_cold_s": cold_s,
         "lessons": lessons,
+        "lessons_compile": compiling,
         "rebuild_unchanged_s": rebuild_s,
         "lessons_executed_in_rebuild": len(executed_again),
     }

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-WINDOW, HIDDEN, DENSE = 60, (128, 64), 25
+from bench import DENSE, HIDDEN, WINDOW
 
 
 def forward_flops(batch: int, features: int) -> float:
@@ -96,9 +96,10 @@ def make_finlstm_autodiff_split(features: int, batch: int):
     return make_finlstm(features, batch, fast=False)
 
 
-def make_flax_rnn(features: int, batch: int):
+def flax_model():
+    """The course model in plain Flax (`nn.RNN` over `nn.OptimizedLSTMCell`), called as
+    `model.apply({"params": p}, x, train=..., rngs=...)` on (batch, time, features)."""
     import flax.linen as nn
-    import optax
 
     class FlaxModel(nn.Module):
         @nn.compact
@@ -109,9 +110,19 @@ def make_flax_rnn(features: int, batch: int):
             h = nn.Dropout(0.2, deterministic=not train)(h)
             return nn.Dense(1)(nn.Dense(DENSE)(h))
 
-    model = FlaxModel()
-    params = model.init(jax.random.key(0), jnp.zeros((1, WINDOW, features)))["params"]
-    optimizer = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(1e-3))
+    return FlaxModel()
+
+
+def flax_optimizer():
+    """Adam 1e-3 with the gradient norm clipped at 1, as `finlstm.fit` trains."""
+    import optax
+
+    return optax.chain(optax.clip_by_global_norm(1.0), optax.adam(1e-3))
+
+
+def flax_train_step(model, optimizer):
+    """The jitted step (params, opt_state, key, x, y) -> (params, opt_state, key, loss)."""
+    import optax
 
     @jax.jit
     def step(params, opt_state, key, x, y):
@@ -125,6 +136,13 @@ def make_flax_rnn(features: int, batch: int):
         updates, opt_state = optimizer.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, key, value
 
+    return step
+
+
+def make_flax_rnn(features: int, batch: int):
+    model, optimizer = flax_model(), flax_optimizer()
+    params = model.init(jax.random.key(0), jnp.zeros((1, WINDOW, features)))["params"]
+    step = flax_train_step(model, optimizer)
     state = [params, optimizer.init(params), jax.random.key(1)]
     forward = jax.jit(lambda p, x: model.apply({"params": p}, x))
 
@@ -148,34 +166,14 @@ def torch_device() -> str:
 def make_torch(features: int, batch: int):
     import torch
 
+    from bench import torch_model
+
     device = torch_device()
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-
-    class TorchModel(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.lstm1 = torch.nn.LSTM(features, HIDDEN[0], batch_first=True)
-            self.lstm2 = torch.nn.LSTM(HIDDEN[0], HIDDEN[1], batch_first=True)
-            self.drop = torch.nn.Dropout(0.2)
-            self.dense = torch.nn.Linear(HIDDEN[1], DENSE)
-            self.head = torch.nn.Linear(DENSE, 1)
-
-        def forward(self, x):
-            h, _ = self.lstm1(x)
-            h, _ = self.lstm2(self.drop(h))
-            return self.head(self.dense(self.drop(h[:, -1])))
-
-    torch.manual_seed(0)
-    model = TorchModel().to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model, optimizer = torch_model.make_model(features, seed=0, device=device)
 
     def train(x, y):
-        model.train()
-        optimizer.zero_grad(set_to_none=True)
-        loss = torch.mean((model(x)[:, 0] - y) ** 2)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
+        torch_model.train_step(model, optimizer, x, y)
         sync()  # GPU work is asynchronous: time it to the end
 
     def infer(x):
@@ -187,10 +185,12 @@ def make_torch(features: int, batch: int):
     return train, infer
 
 
-def make_keras(features: int, batch: int):
+def keras_model(features: int, seed: int = 0):
+    """The course model in Keras 3 (the outline's code), compiled with Adam 1e-3, the
+    gradient norm clipped at 1, and MSE."""
     import keras
 
-    keras.utils.set_random_seed(0)
+    keras.utils.set_random_seed(seed)
     model = keras.Sequential(
         [
             keras.Input((WINDOW, features)),
@@ -203,6 +203,11 @@ def make_keras(features: int, batch: int):
         ]
     )
     model.compile(optimizer=keras.optimizers.Adam(1e-3, clipnorm=1.0), loss="mse")
+    return model
+
+
+def make_keras(features: int, batch: int):
+    model = keras_model(features)
 
     def train(x, y):
         model.train_on_batch(x, y)

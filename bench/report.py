@@ -29,7 +29,8 @@ def console_lines(summary: dict) -> list[str]:
     if "course" in summary:
         course = summary["course"]
         lines.append(
-            f"course: every lesson executed in {course['lessons_cold_s']:.0f} s; unchanged "
+            f"course: every lesson executed in {course['lessons_cold_s']:.0f} s "
+            f"({sum(course.get('lessons_compile', {}).values()):.0f} s of it compiling); unchanged "
             f"rebuild {course['rebuild_unchanged_s']:.1f} s "
             f"({course['lessons_executed_in_rebuild']} lessons re-executed)"
         )
@@ -92,19 +93,116 @@ def markdown_table(summary: dict) -> str:
         "",
     ]
     if "course" in summary:
-        course = summary["course"]
-        lines += [
-            "| the whole course | seconds |",
-            "|---|---:|",
-            f"| every lesson executed from scratch ({len(course['lessons'])} lessons) "
-            f"| {course['lessons_cold_s']:.0f} |",
-            *(
-                f"| &nbsp;&nbsp;{name} | {seconds:.0f} |"
-                for name, seconds in course["lessons"].items()
-            ),
-            f"| `mkdocs build --strict` with nothing changed "
-            f"({course['lessons_executed_in_rebuild']} lessons re-executed) "
-            f"| {course['rebuild_unchanged_s']:.1f} |",
-            "",
-        ]
+        lines += course_table(summary["course"])
     return "\n".join(lines)
+
+
+def course_table(course: dict) -> list[str]:
+    """The whole course's build as Markdown lines: seconds per lesson and, where the run
+    measured it, how many of them its kernel spent compiling JAX programs."""
+    compiling = course.get("lessons_compile", {})
+
+    def compile_cell(name):
+        return f"{compiling[name]:.0f}" if name in compiling else "not measured"
+
+    total = sum(compiling.values())
+    return [
+        "| the whole course | seconds | of which compiling |",
+        "|---|---:|---:|",
+        f"| every lesson executed from scratch ({len(course['lessons'])} lessons) "
+        f"| {course['lessons_cold_s']:.0f} | {f'{total:.0f}' if compiling else 'not measured'} |",
+        *(
+            f"| &nbsp;&nbsp;{name} | {seconds:.0f} | {compile_cell(name)} |"
+            for name, seconds in course["lessons"].items()
+        ),
+        f"| `mkdocs build --strict` with nothing changed "
+        f"({course['lessons_executed_in_rebuild']} lessons re-executed) "
+        f"| {course['rebuild_unchanged_s']:.1f} | |",
+        "",
+    ]
+
+
+def _where(machine: dict) -> str:
+    """The machine and versions of a first-epoch run, in words."""
+    torch = f", PyTorch {machine['torch']}" if machine.get("torch") else ""
+    return (
+        f"{machine['cores']} CPU cores ({machine['cpu']}), JAX {machine['jax']}, Flax "
+        f"{machine['flax']}, Keras {machine['keras']}{torch}"
+    )
+
+
+def first_epoch_lines(summary: dict) -> list[str]:
+    """The first-epoch results as the lines `python -m bench.first_epoch` prints."""
+    lines = [f"machine: {_where(summary['machine'])}; settings: {summary['settings']}"]
+    lines.append(
+        f"{'implementation':<18}{'cold 1st':>9}{'warm 1st':>9}{'again':>7}{'steady':>8}"
+        f"{'cold/st':>8}{'warm/st':>8}{'script cold':>12}{'script warm':>12}"
+    )
+    for name, r in summary["implementations"].items():
+        lines.append(
+            f"{name:<18}{r['first_epoch_cold_s']:>9.2f}{r['first_epoch_warm_s']:>9.2f}"
+            f"{r['again_s']:>7.2f}{r['steady_epoch_s']:>8.2f}{r['cold_over_steady']:>8.2f}"
+            f"{r['warm_over_steady']:>8.2f}{r['script_cold_s']:>12.1f}{r['script_warm_s']:>12.1f}"
+        )
+    ratio = summary.get("script_ratio_torch_over_finlstm")
+    if ratio:
+        lines.append(
+            f"script_ratio_torch_over_finlstm: cold {ratio['cold']:.2f}, warm {ratio['warm']:.2f}"
+        )
+    return lines
+
+
+def first_epoch_table(summary: dict) -> str:
+    """The first-epoch results as the Markdown the "How fast is it?" page includes."""
+    s = summary["settings"]
+    rounds = f"median of {s['repeats']} rounds" if s["repeats"] > 1 else "one round"
+    quick = (
+        " A `--quick` run: a few batches per epoch, so the epochs are shorter and the first "
+        "epoch's compile weighs more than in the full run."
+        if s["quick"]
+        else ""
+    )
+    load = summary["machine"].get("load_average_at_start")
+    busy = (
+        f" The machine was busy with other work (load average {load:.1f} at the start on "
+        f"{summary['machine']['cores']} cores), which slows every row."
+        if load is not None and load > 0.5 * summary["machine"]["cores"]
+        else ""
+    )
+    lines = [
+        f"Measured by `python -m bench.first_epoch` on {_where(summary['machine'])}; "
+        f"{s['train_windows']} training and {s['val_windows']} validation windows, batch "
+        f"{s['batch']}; every figure a new process, the implementations in turn, {rounds}."
+        f"{quick}{busy}",
+        "",
+        "| implementation | first epoch, cold (s) | first epoch, warm cache (s) "
+        "| a second fit (s) | steady epoch (s) | cold / steady | warm / steady |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    rows = summary["implementations"]
+    for name, r in rows.items():
+        lines.append(
+            f"| {name} | {r['first_epoch_cold_s']:.2f} | {r['first_epoch_warm_s']:.2f} "
+            f"| {r['again_s']:.2f} | {r['steady_epoch_s']:.2f} | {r['cold_over_steady']:.1f}x "
+            f"| {r['warm_over_steady']:.1f}x |"
+        )
+    epochs = s["script_epochs"]
+    lines += [
+        "",
+        f"| implementation | {epochs}-epoch script, cold (s) "
+        f"| {epochs}-epoch script, warm cache (s) |",
+        "|---|---:|---:|",
+        *(
+            f"| {name} | {r['script_cold_s']:.1f} | {r['script_warm_s']:.1f} |"
+            for name, r in rows.items()
+        ),
+    ]
+    ratio = summary.get("script_ratio_torch_over_finlstm")
+    if ratio:
+        lines += [
+            "",
+            f"PyTorch's {epochs}-epoch script time over finlstm's: "
+            f"**{ratio['cold']:.2f}** with an empty cache, **{ratio['warm']:.2f}** with it "
+            "filled (above 1: finlstm's script finishes first).",
+        ]
+    return "\n".join(lines) + "\n"

@@ -16,6 +16,9 @@ another implementation, such as waking its threads):
 * GFLOP/s of the train step (3x the forward matmul FLOPs) against the machine's measured
   float32 matmul peak.
 
+Then `bench/first_epoch.py` times what a learner waits for (the first epoch, cold and warm,
+and a whole 5-epoch script, each in a new process; `--skip-first-epoch` skips it).
+
 Writes bench/results/latest.json (or STEM.json with `--out STEM`) with
 `ratio_torch_over_finlstm` (PyTorch's step time over finlstm's, batch 64, 5 features: below 1
 means PyTorch is faster). Never part of the tests.
@@ -35,6 +38,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 
+from bench import first_epoch
 from bench.course import time_course
 from bench.implementations import (
     available,
@@ -178,6 +182,11 @@ def main() -> None:
         "--skip-course", action="store_true", help="do not time the course's build (~5 min)"
     )
     parser.add_argument(
+        "--skip-first-epoch",
+        action="store_true",
+        help="do not time what a learner waits for (bench/first_epoch.py, fresh processes)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=RESULTS / "latest",
@@ -230,6 +239,11 @@ def main() -> None:
     print("\n".join(console_lines(summary)))
     md_path.write_text(markdown_table(summary))
     print(f"written: {json_path} and {md_path} (docs/performance.md includes bench/results/*.md)")
+    if not args.skip_first_epoch:
+        stem = first_epoch.RESULTS / "first_epoch"
+        if args.out != RESULTS / "latest":
+            stem = args.out.with_name(f"{args.out.name}-first-epoch")
+        first_epoch.main(["--out", str(stem), *(["--quick"] if args.quick else [])])
 
 
 if __name__ == "__main__":

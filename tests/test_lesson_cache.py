@@ -29,9 +29,9 @@ def project(tmp_path, monkeypatch):
 
     def fake_execute(source):
         executed.append(source.stem)
-        return nbformat.v4.new_notebook()
+        return nbformat.v4.new_notebook(), 0.0
 
-    monkeypatch.setattr(lessons, "execute", fake_execute)
+    monkeypatch.setattr(lessons, "execute_timed", fake_execute)
     lessons.build(log=lambda message: None, project=project)
     assert executed == ["m1_a", "m2_b"]
     executed.clear()

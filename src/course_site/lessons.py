@@ -27,6 +27,7 @@ __all__ = [
     "Project",
     "build",
     "execute",
+    "execute_timed",
     "lesson_sources",
     "library_fingerprint",
     "main",
@@ -142,6 +143,23 @@ def kernel_environment(environ: dict[str, str]) -> dict[str, str]:
 
 def execute(source: Path):
     """Run one lesson top to bottom in a fresh kernel; return the executed notebook."""
+    return execute_timed(source)[0]
+
+
+# Run in the kernel outside the notebook's cells: nothing is printed or bound to a name
+# the lesson could see, and the kernel's execution count does not move.
+START_TIMER = "__import__('course_site.compile_timer', fromlist=['start']).start()"
+READ_TIMER = "__import__('course_site.compile_timer', fromlist=['seconds']).seconds()"
+
+
+def execute_timed(source: Path):
+    """Run one lesson top to bottom in a fresh kernel; return (the executed notebook, the
+    seconds its kernel spent compiling JAX programs: `course_site.compile_timer`, or None
+    where the kernel could not run the timer, which never fails the lesson).
+
+    The timer starts before the first cell and is read after the last code cell, through
+    the kernel client, in silent requests that leave no trace in the notebook.
+    """
     import jupytext
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
@@ -153,18 +171,43 @@ def execute(source: Path):
         "language": "python",
     }
     notebook.metadata.pop("jupytext", None)
+    last_code_cell = max(
+        (i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"), default=-1
+    )
+    compile_s: list[float | None] = [None]  # None: the timer could not start in the kernel
+
+    async def silently(code: str, **requests) -> dict | None:
+        reply = await client.async_wait_for_reply(
+            client.kc.execute(code, silent=True, store_history=False, **requests)
+        )
+        ok = reply is not None and reply["content"]["status"] == "ok"
+        return reply["content"] if ok else None
+
+    async def start_timer(notebook):
+        if await silently(START_TIMER) is not None:
+            compile_s[0] = 0.0
+
+    async def read_timer(cell, cell_index, execute_reply):
+        if cell_index == last_code_cell and compile_s[0] is not None:
+            content = await silently("", user_expressions={"seconds": READ_TIMER})
+            value = content and content["user_expressions"]["seconds"]
+            ok = value and value.get("status") == "ok"
+            compile_s[0] = float(value["data"]["text/plain"]) if ok else None
+
     client = NotebookClient(
         notebook,
         timeout=CELL_TIMEOUT_S,
         kernel_name="python3",
         record_timing=False,  # no timestamps, so two runs give the same file
         resources={"metadata": {"path": str(source.parent)}},
+        on_notebook_start=start_timer,
+        on_cell_executed=read_timer,
     )
     try:
         client.execute(env=kernel_environment(os.environ))
     except (CellExecutionError, CellTimeoutError) as error:
         raise LessonError(_describe_failure(source, notebook, error)) from None
-    return merge_streams(notebook)
+    return merge_streams(notebook), compile_s[0]
 
 
 def merge_streams(notebook):
@@ -231,11 +274,12 @@ def build(
         if force or not cached.exists():
             started = time.perf_counter()
             log(f"lessons: executing {source.name} ...")
-            notebook = execute(source)
+            notebook, compile_s = execute_timed(source)
             partial = cached.with_suffix(".partial")
             nbformat.write(notebook, partial)
             partial.replace(cached)  # never a half-written cache entry
-            log(f"lessons: {source.name} done in {time.perf_counter() - started:.1f} s")
+            compiling = "" if compile_s is None else f" (compile {compile_s:.1f} s)"
+            log(f"lessons: {source.name} done in {time.perf_counter() - started:.1f} s{compiling}")
             for stale in project.cache.glob(f"{source.stem}-*.ipynb"):
                 if stale != cached:
                     stale.unlink()
