@@ -83,9 +83,10 @@ def prepare_windows(path: Path, quick: bool = False) -> dict:
 
 
 def finlstm_trainer(data):
-    from finlstm.devices import use_cpu_cores
+    from finlstm.devices import enable_compilation_cache, use_cpu_cores
 
     use_cpu_cores()  # as every lesson's first cell does
+    enable_compilation_cache()  # in FINLSTM_JAX_CACHE, with the lessons' threshold
     from bench import DENSE, HIDDEN
     from finlstm.models import ModelConfig, StackedLSTM
     from finlstm.train import TrainConfig, fit
@@ -344,6 +345,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="rounds of fresh processes")
     parser.add_argument("--quick", action="store_true", help="1 round, a few batches")
     parser.add_argument(
+        "--only", action="append", choices=IMPLEMENTATIONS, help="time these only (repeatable)"
+    )
+    parser.add_argument(
         "--out", type=Path, default=RESULTS / "first_epoch", help="STEM of STEM.json and STEM.md"
     )
     args = parser.parse_args(argv)
@@ -351,7 +355,7 @@ def main(argv: list[str] | None = None) -> None:
 
     repeats = 1 if args.quick else args.repeats
     load_at_start = os.getloadavg()[0]  # other work on the machine slows every row
-    names = available()
+    names = [name for name in available() if not args.only or name in args.only]
     with tempfile.TemporaryDirectory(prefix="first-epoch-data-") as folder:
         data_path = Path(folder, "windows.npz")
         sizes = prepare_windows(data_path, quick=args.quick)
