@@ -312,7 +312,7 @@ print(f"later calls (median of 20):         {later:8.1f} ms")
 # compares the two layers' outputs and gradients on every change, and
 # `ModelConfig(fast=False)` trains with this lesson's `lstm.lstm_layer`. How the
 # hand-written backward pass works, and what it saves, is on the "How fast is it?" page:
-# [why the library's layer is fast](../performance.md#why-the-librarys-layer-is-fast).
+# [why the library's layer is fast](../../performance/#why-the-librarys-layer-is-fast).
 #
 # ## What this lesson measured
 #
