@@ -459,7 +459,8 @@ print(check_lstm_step(lstm_step))
 #
 # **Batch size and time.** Predict first: does the forward pass take four times
 # as long at batch `256` as at `64`? Time it with the `median_ms` helper above:
-# `median_ms(forward, variables, jnp.tile(batch_x, (4, 1, 1)))`.
+# `median_ms(forward, variables, bigger)`, where `bigger` stacks four copies of
+# `batch_x` along the batch axis.
 # *What to look for:* on a CPU small batches cost less than their size suggests,
 # because each step's matrix product is tiny and the fixed cost per step
 # dominates.
