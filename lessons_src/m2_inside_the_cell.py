@@ -278,18 +278,26 @@ print(
 print("model      ", model.apply(variables, batch_x).shape, "(batch, outputs)")
 print(f"parameters  {models.count_params(variables['params']):,}")
 
+
 # %% tags=["timing"]
+def median_ms(fn, *args, runs=20):
+    """Median wall time of fn(*args) in milliseconds over `runs` calls, after one warm-up."""
+    jax.block_until_ready(fn(*args))
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        times.append(time.perf_counter() - started)
+    return 1e3 * float(np.median(times))
+
+
 forward = jax.jit(model.apply)
 started = time.perf_counter()
 forward(variables, batch_x).block_until_ready()
 first = time.perf_counter() - started
-times = []
-for _ in range(20):
-    started = time.perf_counter()
-    forward(variables, batch_x).block_until_ready()
-    times.append(time.perf_counter() - started)
+later = median_ms(forward, variables, batch_x)
 print(f"first call (trace + compile + run): {first * 1e3:8.1f} ms")
-print(f"later calls (median of 20):         {np.median(times) * 1e3:8.1f} ms")
+print(f"later calls (median of 20):         {later:8.1f} ms")
 
 # %% [markdown]
 # The first call traces the Python code into a program and compiles it with XLA; later calls
@@ -298,80 +306,14 @@ print(f"later calls (median of 20):         {np.median(times) * 1e3:8.1f} ms")
 # between runs). A new input shape, such as a smaller last batch, compiles again, which is
 # why `finlstm.train` keeps every training batch the same size.
 #
-# ## The same gradient, computed by hand
-#
-# `jax.grad` differentiates the scan for us, and it is exact. It is not the only way to
-# organise the work, though. Backpropagation through time only needs two numbers to travel
-# from step $t$ back to step $t-1$: $\partial L / \partial h$ and $\partial L / \partial c$.
-# The weight gradient $\partial L / \partial W_h = \sum_t h_{t-1}^\top\, \delta z_t$ is a
-# sum over steps that nothing inside the loop waits for. `finlstm.fast_lstm` writes that
-# backward pass by hand (a `jax.custom_vjp`): the loop carries $(\delta h, \delta c)$ and
-# stacks $\delta z_t$, the gradient of the four gates' pre-activations; after the loop, one
-# matrix product over all $T \times \text{batch}$ rows gives each weight gradient. From the
-# forward pass it keeps three stacks, $h_t$, $c_{t-1}$ and the gates' pre-activations
-# $z_t$, and writes each $\delta z_t$ over the $z_t$ it came from, so the gradients take no
-# memory of their own. The course model uses it by default (`ModelConfig(fast=True)`);
-# `fast=False` gives the autodiff path, from the same parameters. Same numbers?
-
-# %%
-by_autodiff = models.StackedLSTM(
-    models.ModelConfig(fast=False)
-)  # same parameters, other path
-key, target_key = jax.random.split(key)
-batch_y = jax.random.normal(target_key, (64,))
-
-
-def course_loss(net):
-    """Mean squared error of the course model on the batch, as a function of its weights."""
-    return lambda p: jnp.mean(
-        (net.apply({"params": p}, batch_x)[:, 0] - batch_y) ** 2
-    )
-
-
-grad_autodiff = jax.jit(jax.grad(course_loss(by_autodiff)))
-grad_by_hand = jax.jit(jax.grad(course_loss(model)))  # the default: fast=True
-g_auto = grad_autodiff(variables["params"])
-g_hand = grad_by_hand(variables["params"])
-for layer in ("lstm_0", "lstm_1"):
-    for name in ("w_x", "w_h", "b"):
-        a, b = g_auto[layer][name], g_hand[layer][name]
-        relative = float(jnp.max(jnp.abs(a - b)) / jnp.max(jnp.abs(a)))
-        shape = "x".join(map(str, a.shape))
-        print(
-            f"{layer} d/d {name:3s} ({shape:>7s}): largest relative difference {relative:.1e}"
-        )
-
-
-# %% tags=["timing"]
-def median_ms(fn, runs=20):
-    """Median wall time of fn(parameters) in milliseconds, after one warm-up call."""
-    jax.block_until_ready(fn(variables["params"]))
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        jax.block_until_ready(fn(variables["params"]))
-        times.append(time.perf_counter() - started)
-    return 1e3 * float(np.median(times))
-
-
-auto_ms, hand_ms = median_ms(grad_autodiff), median_ms(grad_by_hand)
-print(
-    f"gradient of the course model, batch 64, 60 steps, on {jax.default_backend()}:"
-)
-print(f"  jax.grad through the scans:  {auto_ms:6.1f} ms")
-print(
-    f"  backward passes by hand:     {hand_ms:6.1f} ms  ({hand_ms / auto_ms:.2f}x)"
-)
-
-# %% [markdown]
-# Same gradients to float32 rounding; the time ratio depends on the machine (the course's
-# "How fast is it?" page has the whole training step, against PyTorch, Flax and Keras).
-# Summing the weight gradients after the loop pays most when a batch is split over
-# devices, as `finlstm.train.fit` does over the cores of a CPU: each device sums its own
-# rows once and the devices add their sums once per step, where `jax.grad`'s in-loop
-# accumulation makes them add up at every one of the 60 steps of every layer. Writing a
-# backward pass by hand is worth it only for a kernel this central, and only with a test
-# that compares it with `jax.grad`, as `tests/test_fast_lstm.py` does.
+# **Which code trains the course's models.** The course model above computes this cell,
+# but by default (`ModelConfig(fast=True)`) its layers run `finlstm.fast_lstm`: the same
+# equations, with the backward pass written by hand instead of derived by `jax.grad`,
+# because that trains faster on a CPU. The numbers are the same: `tests/test_fast_lstm.py`
+# compares the two layers' outputs and gradients on every change, and
+# `ModelConfig(fast=False)` trains with this lesson's `lstm.lstm_layer`. How the
+# hand-written backward pass works, and what it saves, is on the "How fast is it?" page:
+# [why the library's layer is fast](../../performance/#why-the-librarys-layer-is-fast).
 #
 # ## What this lesson measured
 #
@@ -381,12 +323,6 @@ print(
 # * At initialisation the cell-state gradient decays exponentially with distance.
 #   {{ fact("bias_verdict") }}
 # * One compiled program serves every call of the same shape.
-# * A hand-written backward pass gives the same gradients as `jax.grad`, with the weight
-#   gradients summed after the time loop instead of inside it.
-#
-# **Going further** (open questions, beyond the Try-it tasks below). (1) Repeat the forget-gate experiment with bias 2: how far does the
-# gradient reach now, and what might the cost be? (2) Time the forward pass at a batch four times larger:
-# does the time grow 4×?
 
 # %% [markdown]
 # ## Try it: write the cell yourself
@@ -523,7 +459,9 @@ print(check_lstm_step(lstm_step))
 # should (a forget gate near $\sigma(2) \approx 0.88$ at the start).
 #
 # **Batch size and time.** Predict first: does the forward pass take four times
-# as long at batch `256` as at `64`? Time it with the `median_ms` helper above.
+# as long at batch `256` as at `64`? Time it with the `median_ms` helper above:
+# `median_ms(forward, variables, bigger)`, where `bigger` stacks four copies of
+# `batch_x` along the batch axis.
 # *What to look for:* on a CPU small batches cost less than their size suggests,
 # because each step's matrix product is tiny and the fixed cost per step
 # dominates.
