@@ -44,7 +44,6 @@ METRICS = {
     "cumulative-layout-shift": "cls",
     "speed-index": "speed_index_ms",
     "total-byte-weight": "bytes",
-    "dom-size": "dom_elements",
 }
 COMPRESSED = (".html", ".css", ".js", ".json", ".svg", ".xml", ".txt", ".map")
 

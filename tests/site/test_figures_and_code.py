@@ -144,3 +144,30 @@ def test_a_focused_figure_opens_from_the_keyboard_and_closes_with_its_button(
         assert link.evaluate("(element) => element === document.activeElement")
     finally:
         page.context.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("font", ["default", "DejaVu Sans"])
+def test_the_sidebar_title_leaves_room_for_the_first_link(browser, site_server, site_pages, font):
+    """At 1280 px the site's long title wraps in the left sidebar; in the reader's fonts
+    (a wide one too) it must not overlap "Home" under it."""
+    for path in ["/", *_lesson_paths(site_pages)[:1]]:
+        page = _open(browser, site_server + path, DESKTOP)
+        try:
+            if font != "default":
+                page.add_style_tag(content=f'body {{ font-family: "{font}" !important }}')
+            boxes = page.evaluate(
+                """() => {
+                  const title = document.querySelector(".md-nav--primary > .md-nav__title");
+                  const first = document.querySelector(
+                    ".md-nav--primary > .md-nav__list > .md-nav__item > a");
+                  return [title.getBoundingClientRect().toJSON(),
+                          first.getBoundingClientRect().toJSON(), title.scrollHeight];
+                }"""
+            )
+        finally:
+            page.context.close()
+        title, first, title_content_height = boxes
+        assert title["height"] > 0 and first["height"] > 0, f"{path}: no sidebar title or link"
+        assert title["bottom"] <= first["top"], f"{path}: the title overlaps {first}"
+        assert title_content_height <= title["height"] + 1, f"{path}: the title is cut off"
