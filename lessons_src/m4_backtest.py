@@ -238,14 +238,15 @@ def draw_equity(fig):
         ylabel="growth of 1 (log scale)",
         yscale="log",
     )
-    ax.legend(ncols=3, fontsize=8)
+    # Under the axes, not over the curves (eight entries would cover the top of the plot).
+    ax.legend(ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.16))
 
 
 plots.show(
     draw_equity,
     alt="Equity curves of the long/flat and long/short LSTM strategies and "
     "buy-and-hold, without costs and after 10 basis points per trade.",
-    figsize=(9.0, 4.5),
+    figsize=(9.0, 5.2),
 )
 
 # %% [markdown]
