@@ -1,4 +1,5 @@
-"""Tests of finlstm.data: the bundled data, the online path (network replaced), validation."""
+"""Tests of finlstm.data and finlstm.prices: the bundled data, the online path (network
+replaced), validation."""
 
 import warnings
 
@@ -7,13 +8,8 @@ import pandas as pd
 import pytest
 
 from finlstm import data
-from finlstm.data import (
-    DataUnavailableError,
-    PriceDataError,
-    load_prices,
-    read_price_csv,
-    validate_prices,
-)
+from finlstm.data import DataUnavailableError, load_prices
+from finlstm.prices import PriceDataError, read_price_csv, validate_prices
 
 
 @pytest.mark.parametrize(
@@ -73,6 +69,19 @@ def test_online_download_is_cached_and_reused(monkeypatch, tmp_path):
     assert "downloaded" in first.attrs["source"] and "cache" in second.attrs["source"]
     pd.testing.assert_frame_equal(first, second, check_freq=False)
     assert not list(tmp_path.glob("*.partial"))
+
+
+def test_a_cached_download_honours_the_callers_nan_policy(monkeypatch, tmp_path):
+    gappy = _fake_yahoo()
+    gappy.iloc[5, gappy.columns.get_loc("Close")] = np.nan  # Yahoo left a hole in one day
+    monkeypatch.setattr("yfinance.download", lambda *a, **k: gappy.copy())
+    fresh = load_prices("AAPL", online=True, cache_dir=tmp_path, nan_policy="ffill")
+    cached = load_prices("AAPL", online=True, cache_dir=tmp_path, nan_policy="ffill")
+    assert "cache" in cached.attrs["source"]
+    assert cached["Close"].iloc[5] == gappy["Close"].iloc[4]  # carried forward, not raised
+    pd.testing.assert_frame_equal(fresh, cached, check_freq=False)
+    with pytest.raises(PriceDataError, match=r"column 'Close' is missing a value"):
+        load_prices("AAPL", online=True, cache_dir=tmp_path)  # the default still raises
 
 
 def test_offline_falls_back_to_bundled_data_with_a_warning(monkeypatch, tmp_path):

@@ -25,5 +25,6 @@ __all__ = [
     "parallel",
     "plots",
     "prep",
+    "prices",
     "train",
 ]

@@ -9,7 +9,7 @@ The errors the library raises on purpose share one base class:
 
     FinlstmError
       InputError (also a ValueError)        an argument that cannot be used as given
-        PriceDataError (finlstm.data)       price data: names the file, line, row, column
+        PriceDataError (finlstm.prices)     price data: names the file, line, row, column
       DataUnavailableError (finlstm.data)   online data could not be fetched (a RuntimeError)
       TrainingDivergedError (finlstm.train) the loss stopped being finite (a FloatingPointError)
 
@@ -113,7 +113,7 @@ def max_gap(value) -> None:
         whole_number("max_gap", value, least=0)
 
 
-# ---- entry points of finlstm.data ----------------------------------------------------------
+# ---- entry points of finlstm.data and finlstm.prices -----------------------------------------
 
 
 def load_arguments(symbol, *, online, fallback, start, end, nan_policy_, timeout, gap) -> None:
@@ -132,7 +132,7 @@ def load_arguments(symbol, *, online, fallback, start, end, nan_policy_, timeout
 
 
 def csv_arguments(path, *, nan_policy_, gap) -> None:
-    """The arguments of `finlstm.data.read_price_csv`."""
+    """The arguments of `finlstm.prices.read_price_csv`."""
     if not isinstance(path, str | PathLike):
         raise InputError(f"path must be a file path (str or Path), got {type(path).__name__}")
     nan_policy(nan_policy_)
@@ -140,7 +140,7 @@ def csv_arguments(path, *, nan_policy_, gap) -> None:
 
 
 def validate_arguments(*, required, nan_policy_, min_rows, name, gap) -> None:
-    """The options of `finlstm.data.validate_prices` (the frame itself is checked there)."""
+    """The options of `finlstm.prices.validate_prices` (the frame itself is checked there)."""
     if isinstance(required, str) or not all(isinstance(c, str) for c in required):
         raise InputError(f"required must be a tuple of column names, got {required!r}")
     nan_policy(nan_policy_)

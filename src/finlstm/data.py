@@ -5,65 +5,44 @@
 network. `online=True` asks yfinance for any ticker, keeps what it downloads in an on-disk
 cache, and falls back to bundled data with a warning when it cannot connect.
 
-Every frame that leaves this module has passed `validate_prices()`: a sorted, unique
-DatetimeIndex named "Date" (dates without a time zone), numeric columns, positive prices,
-bars with Low <= Open, Close <= High, non-negative volume and no NaN or inf (unless the
-caller asked for an explicit fill). A jump of more than `MAX_GAP_BUSINESS_DAYS` missing
-business days between two rows gives a `CalendarGapWarning` naming the dates.
+Every frame that leaves this module has passed `finlstm.prices.validate_prices()`, which says
+what a valid price table is.
 """
 
 from __future__ import annotations
 
-import csv
 import importlib
 import logging
 import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
-import numpy as np
 import pandas as pd
 
 from finlstm import checks
-from finlstm.checks import FinlstmError, InputError
+from finlstm.checks import FinlstmError
+from finlstm.prices import (
+    MAX_GAP_BUSINESS_DAYS,
+    OHLCV,
+    NanPolicy,
+    PriceDataError,
+    read_price_csv,
+    validate_prices,
+)
 
 __all__ = [
     "BUNDLED",
-    "OHLCV",
-    "PRICE_COLUMNS",
     "BundledSeries",
     "DataUnavailableError",
-    "PriceDataError",
     "default_cache_dir",
     "download_yfinance",
     "load_prices",
-    "read_price_csv",
-    "validate_prices",
 ]
-
-PRICE_COLUMNS = ("Open", "High", "Low", "Close")
-OHLCV = (*PRICE_COLUMNS, "Volume")
-NanPolicy = Literal["raise", "ffill", "drop"]
-
-
-class PriceDataError(InputError):
-    """Price data that cannot be used as it is; the message names the problem and where."""
 
 
 class DataUnavailableError(FinlstmError, RuntimeError):
     """Online data was requested without a fallback and could not be fetched."""
-
-
-class CalendarGapWarning(UserWarning):
-    """Two consecutive rows lie further apart than `max_gap` missing business days."""
-
-
-# Business days that may be missing between two rows before a warning names the gap. Market
-# holidays miss one or two; the longest closure in the bundled data (after 11 September
-# 2001) missed four.
-MAX_GAP_BUSINESS_DAYS = 5
 
 
 @dataclass(frozen=True)
@@ -154,7 +133,7 @@ def load_prices(
     )
     if online:
         try:
-            frame = _load_online(symbol, start, end, cache_dir, timeout)
+            frame = _load_online(symbol, start, end, cache_dir, timeout, nan_policy)
         except DataUnavailableError as error:
             if fallback is None:
                 raise
@@ -220,10 +199,12 @@ def _cache_path(cache_dir: str | Path | None, symbol: str, start, end) -> Path:
     return Path(cache_dir or default_cache_dir()) / f"{safe}_{start or 'first'}_{end or 'last'}.csv"
 
 
-def _load_online(symbol, start, end, cache_dir, timeout) -> pd.DataFrame:
+def _load_online(symbol, start, end, cache_dir, timeout, nan_policy: NanPolicy) -> pd.DataFrame:
     path = _cache_path(cache_dir, symbol, start, end)
     if path.exists():
-        frame = read_price_csv(path, max_gap=None)  # load_prices warns about gaps
+        # The cached file is the download as it came, so it gets the caller's NaN policy;
+        # load_prices warns about gaps.
+        frame = read_price_csv(path, nan_policy=nan_policy, max_gap=None)
         frame.attrs = {"symbol": symbol, "source": f"yfinance cache: {path}"}
         return frame
     frame = download_yfinance(symbol, start=start, end=end, timeout=timeout)
@@ -290,298 +271,4 @@ def download_yfinance(
     frame = raw[list(OHLCV)].astype("float64")
     frame.index = pd.DatetimeIndex(frame.index).tz_localize(None).as_unit("ns")
     frame.index.name = "Date"
-    return frame
-
-
-def read_price_csv(
-    path: str | Path,
-    *,
-    nan_policy: NanPolicy = "raise",
-    max_gap: int | None = MAX_GAP_BUSINESS_DAYS,
-) -> pd.DataFrame:
-    """Read a CSV of daily prices (a `Date` column, then price columns) and validate it.
-
-    Dates may carry a time-zone offset if every row has the same one; the index keeps their
-    local dates. Errors name the file and, where one is to blame, the line (1-based, header =
-    line 1) and the column.
-    """
-    checks.csv_arguments(path, nan_policy_=nan_policy, gap=max_gap)
-    path = Path(path)
-    try:
-        frame = pd.read_csv(path)
-    except FileNotFoundError:
-        raise PriceDataError(f"{path}: no such file") from None
-    except (IsADirectoryError, PermissionError) as error:
-        raise PriceDataError(f"{path}: cannot be read ({error.strerror})") from None
-    except (ValueError, UnicodeDecodeError, csv.Error) as error:  # pandas' ParserError is one
-        raise PriceDataError(f"{path}: not a readable CSV file ({error})") from None
-    if not isinstance(frame.index, pd.RangeIndex):
-        # pandas makes the first field the index when data lines are longer than the header.
-        raise PriceDataError(
-            f"{path}, line 2: more fields than the {len(frame.columns)} the header names "
-            f"({list(frame.columns)})"
-        )
-    date_column = next((c for c in frame.columns if str(c).lower() in ("date", "datetime")), None)
-    if date_column is None:
-        raise PriceDataError(f"{path}: no 'Date' column; found columns {list(frame.columns)}")
-    index = _parse_dates(frame[date_column], str(path))
-    frame = frame.drop(columns=date_column)
-    frame.index = index
-    for column in frame.columns:
-        values = pd.to_numeric(frame[column], errors="coerce")
-        bad = values.isna() & frame[column].notna()
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise PriceDataError(
-                f"{path}, line {row + 2}, column '{column}': "
-                f"{frame[column].iloc[row]!r} is not a number"
-            )
-        frame[column] = values.astype("float64")
-    return validate_prices(
-        frame, nan_policy=nan_policy, name=str(path), line_offset=2, max_gap=max_gap
-    )
-
-
-def _parse_dates(column: pd.Series, name: str) -> pd.DatetimeIndex:
-    """A CSV's date column -> DatetimeIndex named "Date" (no time zone), or PriceDataError
-    naming the line of the first date that cannot be read."""
-    strings = column.astype("string")
-    try:
-        with warnings.catch_warnings():
-            # "Could not infer format": each date is then read on its own, which is fine.
-            warnings.simplefilter("ignore", UserWarning)
-            dates = pd.to_datetime(strings, errors="coerce")
-    except (ValueError, TypeError, OverflowError) as error:
-        _raise_mixed_zones(strings, name)
-        raise PriceDataError(
-            f"{name}: cannot read the dates in '{column.name}' ({error})"
-        ) from None
-    unread = np.flatnonzero(dates.isna().to_numpy())
-    if unread.size:
-        _raise_mixed_zones(strings, name)
-        row = int(unread[0])
-        value = column.iloc[row]
-        what = "a missing date" if pd.isna(value) else f"cannot read date {str(value)!r}"
-        raise PriceDataError(f"{name}, line {row + 2}: {what}")
-    index = pd.DatetimeIndex(dates, name="Date")
-    if index.tz is not None:
-        index = index.tz_localize(None)  # the local trading dates, as the file wrote them
-    try:
-        return index.as_unit("ns")
-    except (OverflowError, ValueError):  # pandas' OutOfBoundsDatetime is a ValueError
-        row = int(np.flatnonzero((index.year < 1678) | (index.year > 2261))[0])
-        raise PriceDataError(
-            f"{name}, line {row + 2}: date {str(column.iloc[row])!r} is outside 1678-2261"
-        ) from None
-
-
-def _raise_mixed_zones(strings: pd.Series, name: str) -> None:
-    """Raise PriceDataError naming the first line whose time-zone offset differs from the
-    first date's (no offset counts as one kind); return if they all agree."""
-    offsets = []
-    for value in strings:
-        try:
-            offsets.append(pd.Timestamp(value).utcoffset() if not pd.isna(value) else "skip")
-        except (ValueError, TypeError, OverflowError):
-            offsets.append("skip")
-    readable = [(row, offset) for row, offset in enumerate(offsets) if offset != "skip"]
-    for row, offset in readable[1:]:
-        if offset != readable[0][1]:
-            first_row, first = readable[0]
-            raise PriceDataError(
-                f"{name}, line {row + 2}: date {strings.iloc[row]!r} has time-zone offset "
-                f"{offset} but line {first_row + 2} has {first}; write every date in one time "
-                "zone (or none)"
-            )
-
-
-def validate_prices(
-    frame: pd.DataFrame,
-    *,
-    required: tuple[str, ...] = ("Close",),
-    nan_policy: NanPolicy = "raise",
-    min_rows: int = 2,
-    name: str = "prices",
-    line_offset: int | None = None,
-    max_gap: int | None = MAX_GAP_BUSINESS_DAYS,
-) -> pd.DataFrame:
-    """Check a price frame and return it (a copy, float64, with NaN handled as asked).
-
-    Checks, in order: a DatetimeIndex without missing dates (a time zone is dropped, keeping
-    the local dates), the `required` columns, unique column names, numbers in every column
-    (numeric text is converted), dates sorted and unique, NaN and inf (inf counts as
-    missing; per `nan_policy`), prices (Open/High/Low/Close) > 0, Volume >= 0, bars
-    with Low <= Open, Close <= High, at least `min_rows` rows. Each failure raises
-    `PriceDataError` naming `name`, the column, the row and date (or the file line when
-    `line_offset` maps rows to lines). A gap of more than `max_gap` missing business days
-    between consecutive rows warns (`CalendarGapWarning`, naming both dates); None allows
-    any gap.
-    """
-    checks.validate_arguments(
-        required=required, nan_policy_=nan_policy, min_rows=min_rows, name=name, gap=max_gap
-    )
-    frame = _dated_frame(frame, name)
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise PriceDataError(f"{name}: missing column(s) {missing}; found {list(frame.columns)}")
-
-    def where(row: int) -> str:
-        date = frame.index[row].date()
-        if line_offset is None:
-            return f"row {row} ({date})"
-        return f"line {row + line_offset} ({date})"
-
-    frame = _numeric_columns(frame, name, where)
-    steps = np.diff(frame.index.asi8)
-    if (steps == 0).any():
-        row = int(np.flatnonzero(steps == 0)[0]) + 1
-        raise PriceDataError(f"{name}: duplicate date at {where(row)}")
-    if (steps < 0).any():
-        row = int(np.flatnonzero(steps < 0)[0]) + 1
-        raise PriceDataError(
-            f"{name}: dates are not sorted: {where(row)} comes after {frame.index[row - 1].date()}"
-        )
-    frame = _apply_nan_policy(frame, nan_policy, name, where)
-    for column in frame.columns:
-        values = frame[column].to_numpy()
-        if column in PRICE_COLUMNS or column == "Adj Close":
-            bad = np.flatnonzero(values <= 0)
-            what = "a non-positive price"
-        elif column == "Volume":
-            bad = np.flatnonzero(values < 0)
-            what = "a negative volume"
-        else:
-            continue
-        if bad.size:
-            raise PriceDataError(
-                f"{name}: column '{column}' has {what} {values[bad[0]]} at {where(int(bad[0]))}"
-                f" ({bad.size} such rows)"
-            )
-    _check_bars(frame, name, where)
-    if len(frame) < min_rows:
-        raise PriceDataError(f"{name}: need at least {min_rows} rows, got {len(frame)}")
-    if max_gap is not None:
-        _warn_about_gaps(frame.index, max_gap, name)
-    return frame
-
-
-def _dated_frame(frame, name: str) -> pd.DataFrame:
-    """frame with a DatetimeIndex without NaT or time zone, or PriceDataError."""
-    if not isinstance(frame, pd.DataFrame):
-        raise PriceDataError(f"{name}: expected a pandas DataFrame, got {type(frame).__name__}")
-    index = frame.index
-    if not isinstance(index, pd.DatetimeIndex):
-        zones = {getattr(v, "tzinfo", None) for v in index if isinstance(v, pd.Timestamp)}
-        if len(zones) > 1:
-            raise PriceDataError(
-                f"{name}: the dates mix time zones ({sorted(map(str, zones))}); use one or none"
-            )
-        raise PriceDataError(
-            f"{name}: the index must be dates (DatetimeIndex), got {type(index).__name__}"
-        )
-    if index.hasnans:
-        row = int(np.flatnonzero(index.isna())[0])
-        raise PriceDataError(f"{name}: row {row} has no date (NaT)")
-    if frame.columns.has_duplicates:
-        twice = frame.columns[frame.columns.duplicated()][0]
-        raise PriceDataError(f"{name}: column '{twice}' appears more than once")
-    attrs = dict(frame.attrs)
-    frame = frame.copy()
-    if index.tz is not None:
-        frame.index = index.tz_localize(None)  # the local trading dates
-    try:
-        frame.index = frame.index.as_unit("ns").rename("Date")
-    except (OverflowError, ValueError):  # pandas' OutOfBoundsDatetime is a ValueError
-        years = frame.index.year
-        row = int(np.flatnonzero((years < 1678) | (years > 2261))[0])
-        raise PriceDataError(
-            f"{name}: row {row} has date {frame.index[row]}, outside 1678-2261"
-        ) from None
-    frame.attrs = attrs
-    return frame
-
-
-def _numeric_columns(frame: pd.DataFrame, name: str, where) -> pd.DataFrame:
-    """Every column as float64; text that is not a number raises, naming column and row."""
-    for column in frame.columns:
-        values = frame[column]
-        if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
-            numbers = pd.to_numeric(values, errors="coerce")
-            bad = numbers.isna() & values.notna()
-            if pd.api.types.is_bool_dtype(values) or bad.any():
-                row = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
-                raise PriceDataError(
-                    f"{name}: column '{column}' has {values.iloc[row]!r} at {where(row)}, "
-                    "not a number"
-                )
-            values = numbers
-        try:
-            frame[column] = values.astype("float64")
-        except (TypeError, ValueError, OverflowError):  # complex numbers, huge integers
-            raise PriceDataError(
-                f"{name}: column '{column}' holds {values.dtype} values, not real numbers"
-            ) from None
-    return frame
-
-
-def _check_bars(frame: pd.DataFrame, name: str, where) -> None:
-    """A bar's Low is its lowest price and its High its highest (columns that are present)."""
-    if "Low" in frame and "High" in frame:
-        low, high = frame["Low"].to_numpy(), frame["High"].to_numpy()
-        bad = np.flatnonzero(high < low)
-        if bad.size:
-            row = int(bad[0])
-            raise PriceDataError(
-                f"{name}: High {high[row]} is below Low {low[row]} at {where(row)} "
-                f"({bad.size} such rows)"
-            )
-    for column in ("Open", "Close"):
-        for side, outside in (("Low", np.less), ("High", np.greater)):
-            if column in frame and side in frame:
-                bad = np.flatnonzero(outside(frame[column].to_numpy(), frame[side].to_numpy()))
-                if bad.size:
-                    row = int(bad[0])
-                    raise PriceDataError(
-                        f"{name}: {column} {frame[column].iloc[row]} is outside the bar's "
-                        f"[Low, High] = [{frame['Low'].iloc[row] if 'Low' in frame else '?'}, "
-                        f"{frame['High'].iloc[row] if 'High' in frame else '?'}] at {where(row)} "
-                        f"({bad.size} such rows)"
-                    )
-
-
-def _warn_about_gaps(index: pd.DatetimeIndex, max_gap: int, name: str) -> None:
-    """Warn once, naming the largest gap, when rows skip more than max_gap business days."""
-    days = index.values.astype("datetime64[D]")
-    missing = np.busday_count(days[:-1] + 1, days[1:])
-    long = np.flatnonzero(missing > max_gap)
-    if long.size:
-        row = int(long[np.argmax(missing[long])])
-        warnings.warn(
-            f"{name}: {missing[row]} business days are missing between {days[row]} and "
-            f"{days[row + 1]} ({long.size} gap(s) longer than max_gap={max_gap}); pass "
-            "max_gap=None to allow gaps, or a larger max_gap",
-            CalendarGapWarning,
-            stacklevel=3,
-        )
-
-
-def _apply_nan_policy(frame: pd.DataFrame, nan_policy: str, name: str, where) -> pd.DataFrame:
-    """NaN handled as `nan_policy` says; inf is treated as missing, like NaN."""
-    attrs = dict(frame.attrs)
-    frame = frame.replace([np.inf, -np.inf], np.nan)
-    missing = frame.isna().to_numpy()
-    if nan_policy == "raise":
-        if missing.any():
-            row, col = (int(i[0]) for i in np.nonzero(missing))
-            raise PriceDataError(
-                f"{name}: column '{frame.columns[col]}' is missing a value at {where(row)} "
-                f"({int(missing.sum())} missing in all, inf counted as missing); pass "
-                "nan_policy='ffill' or 'drop' to fill or drop them explicitly"
-            )
-    elif nan_policy == "ffill":
-        # Only forward: a backward fill would copy a future price into the past.
-        frame = frame.ffill().dropna()
-    else:
-        frame = frame.dropna()
-    frame.attrs = attrs
     return frame

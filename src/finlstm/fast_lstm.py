@@ -27,18 +27,11 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from finlstm.lstm import Carry, CellParams, lstm_cell, zero_carry
+from finlstm.lstm import Carry, CellParams, lstm_cell, lstm_gates, zero_carry
 
 __all__ = ["lstm_layer_fast", "lstm_scan"]
 
 Array = jax.Array
-
-
-def _gates(z: Array):
-    """The four gates of one step from their pre-activations z = x W_x + h W_h + b,
-    (batch, 4H): i, f, o = sigmoid, g = tanh, each (batch, H)."""
-    z_i, z_f, z_g, z_o = jnp.split(z, 4, axis=-1)
-    return jax.nn.sigmoid(z_i), jax.nn.sigmoid(z_f), jnp.tanh(z_g), jax.nn.sigmoid(z_o)
 
 
 def _keep_as_product(xs: Array, w_x: Array) -> tuple[Array, Array]:
@@ -51,15 +44,6 @@ def _keep_as_product(xs: Array, w_x: Array) -> tuple[Array, Array]:
     if xs.shape[-1] != 1:
         return xs, w_x
     return jnp.concatenate([xs, jnp.zeros_like(xs)], -1), jnp.concatenate([w_x, 0 * w_x])
-
-
-def _step(w_x, w_h, b, x, h, c_before):
-    """`lstm_cell`'s step, also returning the pre-activations z (batch, 4H) that the backward
-    pass needs: (z, the new h, the new c), each (batch, H)."""
-    z = x @ w_x + h @ w_h + b
-    i, f, g, o = _gates(z)
-    c = f * c_before + i * g
-    return z, o * jnp.tanh(c), c
 
 
 def _scan_forward(w_x, w_h, b, xs, h0, c0):
@@ -82,11 +66,15 @@ def _scan_forward_for_training(w_x, w_h, b, xs, h0, c0):
     its (H, batch) block in place.
     """
     xs, w_x = _keep_as_product(xs, w_x)
+    params = CellParams(w_x, w_h, b)
 
     def step(carry, inputs):
         h, c_before, h_prev_by_feature = carry
         x, t = inputs
-        z, h_new, c = _step(w_x, w_h, b, x, h, c_before)
+        (h_new, c), _ = lstm_cell(params, (h, c_before), x)
+        # lstm_cell's own pre-activations, kept for the backward pass: XLA computes the
+        # products once (the same expression twice in one step is merged when compiled).
+        z = x @ w_x + h @ w_h + b
         h_prev_by_feature = h_prev_by_feature.at[:, t].set(h.T)
         return (h_new, c, h_prev_by_feature), (h_new, c_before, z)
 
@@ -132,7 +120,7 @@ def _lstm_scan_bwd(saved, cotangents):
     def step(carry, inputs):
         dh_next, dc_next, z_then_dz = carry  # gradient reaching h_t and c_t from step t+1
         d_h, c_before, t = inputs
-        i, f, g, o = _gates(z_then_dz[t])
+        i, f, g, o = lstm_gates(z_then_dz[t])
         tanh_c = jnp.tanh(f * c_before + i * g)
         dh = d_h + dh_next
         dc = dc_next + dh * o * (1.0 - tanh_c**2)

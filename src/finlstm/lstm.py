@@ -12,8 +12,8 @@ One fused product instead of four small ones is the same arithmetic in fewer, la
 matrix multiplications, which is what CPUs and GPUs are fast at.
 
 This module is the contract the rest builds on: `CellParams`, the carry (h, c) and the gate
-order. `finlstm.fast_lstm` computes the same layer with a hand-written backward pass, and
-`finlstm.models` wraps both in Flax modules.
+order (`lstm_gates`). `finlstm.fast_lstm` computes the same layer with `lstm_cell` and a
+hand-written backward pass, and `finlstm.models` wraps both in Flax modules.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ __all__ = [
     "RNNParams",
     "lstm_bias_init",
     "lstm_cell",
+    "lstm_gates",
     "lstm_layer",
     "recurrent_init",
     "rnn_cell",
@@ -74,6 +75,14 @@ def lstm_cell(params: CellParams, carry: Carry, x: Array) -> tuple[Carry, Array]
 
 
 # --8<-- [end:cell]
+
+
+def lstm_gates(z: Array) -> tuple[Array, Array, Array, Array]:
+    """The gates (i, f, g, o), each (batch, hidden), from the pre-activations z (batch,
+    4 * hidden) that `lstm_cell` computes: the gate order and nonlinearities of the cell,
+    for code that keeps z, such as `finlstm.fast_lstm`'s backward pass."""
+    z_i, z_f, z_g, z_o = jnp.split(z, 4, axis=-1)
+    return jax.nn.sigmoid(z_i), jax.nn.sigmoid(z_f), jnp.tanh(z_g), jax.nn.sigmoid(z_o)
 
 
 def zero_carry(batch: int, hidden: int, dtype=jnp.float32) -> Carry:

@@ -2,7 +2,9 @@
 
 Every LSTM layer computes `finlstm.lstm.lstm_layer`. By default (`ModelConfig.fast`) it runs
 `finlstm.fast_lstm.lstm_layer_fast`, the same layer with a hand-written backward pass;
-`tests/test_fast_lstm.py` proves the two give the same outputs and gradients.
+`tests/test_fast_lstm.py` proves the two give the same outputs and gradients. The models
+run their LSTM layers time-major, (time, batch, features), whichever layer computes them:
+one transpose of the input, none between layers.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ __all__ = [
     "RNNLayer",
     "StackedLSTM",
     "count_params",
+    "lstm_layers",
 ]
 
 Array = jax.Array
@@ -84,6 +87,21 @@ class ModelConfig:
     fast: bool = True  # LSTM layers with the hand-written backward pass (see LSTMLayer)
 
 
+def lstm_layers(cfg: ModelConfig, xs: Array, *, train: bool) -> Array:
+    """A model's LSTM layers with dropout between them, for its compact `__call__`.
+
+    Called there, the layers become the model's own submodules (`lstm_0`, `lstm_1`, ...).
+    xs: (time, batch, features) -> the last layer's hidden states, (time, batch,
+    hidden_sizes[-1]), before the dropout the model applies to what it keeps of them.
+    """
+    h = xs
+    for k, size in enumerate(cfg.hidden_sizes):
+        if k > 0:
+            h = nn.Dropout(cfg.dropout, deterministic=not train)(h)
+        h = LSTMLayer(size, cfg.forget_bias, cfg.fast, time_major=True, name=f"lstm_{k}")(h)
+    return h
+
+
 class StackedLSTM(nn.Module):
     """Stacked LSTM with dropout between layers and a dense head.
 
@@ -96,15 +114,9 @@ class StackedLSTM(nn.Module):
     @nn.compact
     def __call__(self, x: Array, *, train: bool = False) -> Array:
         cfg = self.config
-        # The fast layers run time-major, (time, batch, features): one transpose of the
-        # input here instead of two per layer.
-        time_major = cfg.fast
-        h = jnp.swapaxes(x, 0, 1) if time_major else x
-        for k, size in enumerate(cfg.hidden_sizes):
-            h = LSTMLayer(size, cfg.forget_bias, cfg.fast, time_major, name=f"lstm_{k}")(h)
-            if k == len(cfg.hidden_sizes) - 1:
-                h = h[-1] if time_major else h[:, -1]  # the last layer hands on its final state
-            h = nn.Dropout(cfg.dropout, deterministic=not train)(h)
+        hs = lstm_layers(cfg, jnp.swapaxes(x, 0, 1), train=train)
+        # The last layer hands on its final state.
+        h = nn.Dropout(cfg.dropout, deterministic=not train)(hs[-1])
         h = nn.Dense(cfg.dense_size, name="dense")(h)
         if cfg.dense_activation is not None:
             h = getattr(nn, cfg.dense_activation)(h)
@@ -144,14 +156,9 @@ class AttentionLSTM(nn.Module):
     @nn.compact
     def __call__(self, x: Array, *, train: bool = False) -> Array:
         cfg = self.config
-        # As in StackedLSTM: the fast layers run time-major, with one transpose in and one out.
-        time_major = cfg.fast
-        h = jnp.swapaxes(x, 0, 1) if time_major else x
-        for k, size in enumerate(cfg.hidden_sizes):
-            h = LSTMLayer(size, cfg.forget_bias, cfg.fast, time_major, name=f"lstm_{k}")(h)
-            if k == len(cfg.hidden_sizes) - 1 and time_major:
-                h = jnp.swapaxes(h, 0, 1)  # attention pools over (batch, time, hidden)
-            h = nn.Dropout(cfg.dropout, deterministic=not train)(h)
+        hs = lstm_layers(cfg, jnp.swapaxes(x, 0, 1), train=train)
+        # Attention pools over (batch, time, hidden).
+        h = nn.Dropout(cfg.dropout, deterministic=not train)(jnp.swapaxes(hs, 0, 1))
         context, weights = AttentionPooling(self.attention_units, name="attention")(h)
         self.sow("intermediates", "attention_weights", weights)
         h = nn.relu(nn.Dense(cfg.dense_size, name="dense")(context))
