@@ -23,16 +23,8 @@ def _png_width(data: bytes) -> int:
 
 
 def test_small_text_is_raised_to_the_minimum():
-    seen = []
-
-    def draw_and_record(fig):
-        _draw(fig)
-        seen.append(fig)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(plots.plt, "close", lambda fig: None)
-        plots.render_png(draw_and_record, "light", (8.0, 4.0))
-    sizes = [t.get_fontsize() for t in seen[0].findobj(plots.Text) if t.get_text()]
+    fig = _keep_figure(_draw, (8.0, 4.0), phone=False)
+    sizes = [t.get_fontsize() for t in fig.findobj(plots.Text) if t.get_text()]
     assert sizes and min(sizes) >= plots.MIN_FONT_PT
 
 
