@@ -152,10 +152,9 @@ is_train = windows.target_rows < bounds.train_end
 logistic = LogisticRegression.fit(last_day[is_train], windows.targets[is_train])
 is_test = windows.target_rows >= bounds.val_end
 logistic_probability = logistic.predict_proba(last_day[is_test])
-print(
-    "logistic coefficients:",
-    dict(zip(features.columns, np.round(logistic.coef, 3), strict=True)),
-)
+print("logistic coefficients (inputs scaled to [0, 1] on the training days):")
+for column, coefficient in zip(features.columns, logistic.coef, strict=True):
+    print(f"  {column:<15} {coefficient:+.3f}")
 
 # %% [markdown]
 # ## The verdict on the test years
