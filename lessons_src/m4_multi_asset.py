@@ -290,7 +290,7 @@ facts.verdict(
 # calls were right before reading the accuracy as a trading signal. This lesson
 # does not trade the signal, and Module 4's backtest lesson trades a different,
 # single-asset direction model: whether these Buy, Hold and Sell calls survive
-# trading costs is untested here (exercise 4). The attention heat map
+# trading costs is untested here (question 4 under "Going further"). The attention heat map
 # shows where this model looked; it is one seed of one architecture, and
 # attention weights are known to vary between equally good models (Jain &
 # Wallace 2019), so treat it as a description, not an explanation.
