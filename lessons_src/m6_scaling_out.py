@@ -326,4 +326,6 @@ print("correct" if even else "not yet: use batch.addressable_shards")
 # bit-identical weights to 1 device? *What to look for:* the largest weight
 # difference printed above; an all-reduce adds the 8 partial gradients in a
 # different order from one device's sum, and float32 addition is not
-# associative, so the differences are rounding-sized, not zero.
+# associative, so the gradients differ in their last bits, not zero. Adam can
+# turn such a difference in a gradient close to zero into a whole step, which
+# is why the outputs, not the raw weights, are the thing to compare.
