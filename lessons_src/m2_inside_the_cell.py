@@ -50,13 +50,15 @@ print("JAX", jax.__version__, "on", jax.devices()[0].platform.upper())
 #
 # Here is the library's cell, printed from the tested source file. Read it against the
 # equations: one product `z` holds the pre-activations of all four blocks (input gate $i$,
-# forget gate $f$, candidate $g$, output gate $o$), each $H$ wide.
+# forget gate $f$, candidate $g$, output gate $o$), each $H$ wide, and `lstm_gates` splits
+# it into the four gates.
 #
 # $$z_t = x_t W_x + h_{t-1} W_h + b$$
 #
 # $$c_t = f_t \odot c_{t-1} + i_t \odot g_t, \qquad h_t = o_t \odot \tanh(c_t)$$
 
 # %%
+print(inspect.getsource(lstm.lstm_gates))
 print(inspect.getsource(lstm.lstm_cell))
 
 # %% [markdown]

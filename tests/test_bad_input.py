@@ -17,7 +17,8 @@ from finlstm.data import DataUnavailableError, load_prices
 from finlstm.models import ModelConfig, StackedLSTM
 from finlstm.parallel import fit_many, predict_many, train_many
 from finlstm.prep import make_windows
-from finlstm.prices import CalendarGapWarning, PriceDataError, read_price_csv, validate_prices
+from finlstm.price_csv import read_price_csv
+from finlstm.prices import CalendarGapWarning, PriceDataError, validate_prices
 from finlstm.train import TrainConfig, TrainingDivergedError, fit, predict
 
 TINY = StackedLSTM(ModelConfig(hidden_sizes=(2,), dense_size=2, dropout=0.0))

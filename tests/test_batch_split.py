@@ -50,7 +50,6 @@ CHECKS = textwrap.dedent(
     many_models.models_mesh = lambda n_models: None
     T.jit_forward.cache_clear()
     T._train_epoch_for.cache_clear()
-    T._compiled_epoch.cache_clear()
     one, one_outputs, one_many_devices, one_many_losses = train_all()
     one_devices = devices_holding(one.params)
     T.batch_mesh, many_models.models_mesh = batch_mesh, models_mesh

@@ -9,7 +9,8 @@ import pytest
 
 from finlstm import data
 from finlstm.data import DataUnavailableError, load_prices
-from finlstm.prices import PriceDataError, read_price_csv, validate_prices
+from finlstm.price_csv import read_price_csv
+from finlstm.prices import PriceDataError, validate_prices
 
 
 @pytest.mark.parametrize(

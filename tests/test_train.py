@@ -159,23 +159,19 @@ def test_qlike_loss_is_minimised_at_the_log_of_the_mean_variance():
     assert float(grad(0.0)) < 0 < float(grad(1.0))
 
 
-def test_fits_that_differ_only_in_seed_or_length_share_one_compiled_epoch():
-    from finlstm import train
-
+def test_fits_that_differ_only_in_seed_or_length_share_one_compiled_epoch(compiles):
     train_set, val = _sine_task()
-    model = StackedLSTM(SMALL)
+    model = StackedLSTM(replace(SMALL, hidden_sizes=(8, 5)))  # a model of its own
     base = TrainConfig(epochs=1, batch_size=32, progress=False)
-    train._compiled_epoch.cache_clear()
-    fit(model, train_set, val, base)
-    fit(model, train_set, val, TrainConfig(epochs=2, batch_size=32, progress=False, seed=3))
-    assert train._compiled_epoch.cache_info().hits == 1
-    fit(
-        model,
-        train_set,
-        val,
-        TrainConfig(epochs=1, batch_size=32, learning_rate=5e-3, progress=False),
-    )
-    assert train._compiled_epoch.cache_info().misses == 2  # a new learning rate compiles
+    with compiles() as first:
+        fit(model, train_set, val, base)
+    with compiles() as other_seed_and_length:
+        fit(model, train_set, val, replace(base, epochs=2, seed=3))
+    with compiles() as other_learning_rate:
+        fit(model, train_set, val, replace(base, learning_rate=5e-3))
+    assert first["jit(train_epoch)"] == 1
+    assert other_seed_and_length["jit(train_epoch)"] == 0
+    assert other_learning_rate["jit(train_epoch)"] == 1  # a new learning rate compiles
 
 
 @pytest.mark.parametrize("batch_size", [32, 64])  # one device; the batch split over devices

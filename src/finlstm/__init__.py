@@ -25,6 +25,7 @@ __all__ = [
     "parallel",
     "plots",
     "prep",
+    "price_csv",
     "prices",
     "train",
 ]

@@ -132,7 +132,7 @@ def load_arguments(symbol, *, online, fallback, start, end, nan_policy_, timeout
 
 
 def csv_arguments(path, *, nan_policy_, gap) -> None:
-    """The arguments of `finlstm.prices.read_price_csv`."""
+    """The arguments of `finlstm.price_csv.read_price_csv`."""
     if not isinstance(path, str | PathLike):
         raise InputError(f"path must be a file path (str or Path), got {type(path).__name__}")
     nan_policy(nan_policy_)

@@ -22,12 +22,12 @@ import pandas as pd
 
 from finlstm import checks
 from finlstm.checks import FinlstmError
+from finlstm.price_csv import read_price_csv
 from finlstm.prices import (
     MAX_GAP_BUSINESS_DAYS,
     OHLCV,
     NanPolicy,
     PriceDataError,
-    read_price_csv,
     validate_prices,
 )
 

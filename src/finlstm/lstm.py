@@ -11,8 +11,9 @@ matrix product per input (gate order: input i, forget f, candidate g, output o):
 One fused product instead of four small ones is the same arithmetic in fewer, larger
 matrix multiplications, which is what CPUs and GPUs are fast at.
 
-This module is the contract the rest builds on: `CellParams`, the carry (h, c) and the gate
-order (`lstm_gates`). `finlstm.fast_lstm` computes the same layer with `lstm_cell` and a
+This module is the contract the rest builds on: `CellParams`, the carry (h, c) and the
+gates (`lstm_gates`: their order and nonlinearities, written once for `lstm_cell` and for
+`finlstm.fast_lstm`). `finlstm.fast_lstm` computes the same layer with `lstm_cell` and a
 hand-written backward pass, and `finlstm.models` wraps both in Flax modules.
 """
 
@@ -58,6 +59,13 @@ Carry = tuple[Array, Array]  # (h, c), each (batch, hidden)
 
 
 # --8<-- [start:cell]
+def lstm_gates(z: Array) -> tuple[Array, Array, Array, Array]:
+    """The gates (i, f, g, o), each (batch, hidden), from the pre-activations z (batch,
+    4 * hidden): sigmoid for the input, forget and output gates, tanh for the candidate."""
+    z_i, z_f, z_g, z_o = jnp.split(z, 4, axis=-1)
+    return jax.nn.sigmoid(z_i), jax.nn.sigmoid(z_f), jnp.tanh(z_g), jax.nn.sigmoid(z_o)
+
+
 def lstm_cell(params: CellParams, carry: Carry, x: Array) -> tuple[Carry, Array]:
     """One time step. x: (batch, features); carry (h, c): (batch, hidden) each.
 
@@ -65,24 +73,14 @@ def lstm_cell(params: CellParams, carry: Carry, x: Array) -> tuple[Carry, Array]
     signature `jax.lax.scan` expects.
     """
     h, c = carry
-    z = x @ params.w_x + h @ params.w_h + params.b
-    z_i, z_f, z_g, z_o = jnp.split(z, 4, axis=-1)
-    i, f, o = jax.nn.sigmoid(z_i), jax.nn.sigmoid(z_f), jax.nn.sigmoid(z_o)
-    g = jnp.tanh(z_g)
+    z = x @ params.w_x + h @ params.w_h + params.b  # all four gates' pre-activations
+    i, f, g, o = lstm_gates(z)
     c = f * c + i * g  # the cell-state "highway": additive update, scaled by f
     h = o * jnp.tanh(c)
     return (h, c), h
 
 
 # --8<-- [end:cell]
-
-
-def lstm_gates(z: Array) -> tuple[Array, Array, Array, Array]:
-    """The gates (i, f, g, o), each (batch, hidden), from the pre-activations z (batch,
-    4 * hidden) that `lstm_cell` computes: the gate order and nonlinearities of the cell,
-    for code that keeps z, such as `finlstm.fast_lstm`'s backward pass."""
-    z_i, z_f, z_g, z_o = jnp.split(z, 4, axis=-1)
-    return jax.nn.sigmoid(z_i), jax.nn.sigmoid(z_f), jnp.tanh(z_g), jax.nn.sigmoid(z_o)
 
 
 def zero_carry(batch: int, hidden: int, dtype=jnp.float32) -> Carry:

@@ -2,19 +2,17 @@
 
 `fit(model, train, val, config)` is the one entry point. An epoch is one compiled program:
 the shuffle and every optimiser step run inside `jax.lax.scan`, so Python is not in the
-inner loop. It compiles once per model, settings and data shape, in a background thread
-while the parameters are initialised. All randomness (initialisation, shuffling, dropout)
-comes from one seed, split explicitly, so two runs with the same seed give the same
-numbers. Where there are several devices (after `finlstm.devices.use_cpu_cores()` on a
-CPU), every batch is split over them (`finlstm.devices.batch_mesh`); the numbers are the
-same as on one device up to float rounding. Many models at once: `finlstm.parallel`.
-"""
+inner loop; it compiles on its first call, once per model, settings and data shape. All
+randomness (initialisation, shuffling, dropout) comes from one seed, split explicitly, so
+two runs with the same seed give the same numbers. Where there are several devices (after
+`finlstm.devices.use_cpu_cores()` on a CPU), every batch is split over them
+(`finlstm.devices.batch_mesh`); the numbers are the same as on one device up to float
+rounding. Many models at once: `finlstm.parallel`."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import flax.linen as nn
@@ -245,19 +243,15 @@ def fit(
     if config.loss not in LOSSES:
         raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {config.loss!r}")
 
-    # The epoch compiles in the background while the parameters are initialised.
-    settings = _what_the_epoch_depends_on(config)
-    compiling = _compiled_epoch(model, settings, x_train.shape, y_train.shape)
     init_key, train_key = jax.random.split(jax.random.key(config.seed))
     params = init_params(model, init_key, x_train) if params is None else params
     opt_state = make_optimizer(config).init(params)
     # Every epoch's arguments placed as the epoch returns them, so that one program serves
     # every epoch (arrays placed differently would compile it again).
-    _, placement = _train_epoch_for(model, settings)
+    train_epoch, placement = _train_epoch_for(model, _what_the_epoch_depends_on(config))
     params, opt_state, train_key, x_train_device, y_train_device = jax.device_put(
         (params, opt_state, train_key, x_train, y_train), placement
     )
-    train_epoch = compiling.result()
 
     result = FitResult(params=params, history={"train_loss": [], "val_loss": []})
     best_val, waited = np.inf, 0
@@ -306,33 +300,3 @@ def _train_epoch_for(model: nn.Module, config: TrainConfig) -> tuple[Callable, o
     if mesh is None:
         return epoch, SingleDeviceSharding(jax.local_devices()[0])
     return epoch, NamedSharding(mesh, P())
-
-
-@functools.lru_cache(maxsize=32)
-def _compiled_epoch(model: nn.Module, config: TrainConfig, x_shape, y_shape) -> Future:
-    """The epoch of `_train_epoch_for`, compiled for training inputs of x_shape (samples,
-    time, features) and targets of y_shape, as a future.
-
-    XLA compiles on one core; a background thread compiles the epoch while the caller
-    initialises the parameters on another, and later fits of the same shapes reuse it.
-    """
-    epoch, placement = _train_epoch_for(model, config)
-    sample = jax.ShapeDtypeStruct((1, *x_shape[1:]), jnp.float32)
-    params = jax.eval_shape(_jitted_init(model), jax.eval_shape(jax.random.key, 0), sample)
-    arguments = (
-        params,
-        jax.eval_shape(make_optimizer(config).init, params),
-        jax.eval_shape(jax.random.key, 0),
-        jax.ShapeDtypeStruct(x_shape, jnp.float32),
-        jax.ShapeDtypeStruct(y_shape, jnp.float32),
-    )
-    placed = jax.tree.map(
-        lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=placement), arguments
-    )
-    return _compiler().submit(lambda: epoch.lower(*placed).compile())
-
-
-@functools.cache
-def _compiler() -> ThreadPoolExecutor:
-    """The one background thread that compiles epochs (started on first use)."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="finlstm-compile")
