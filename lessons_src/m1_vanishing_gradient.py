@@ -53,11 +53,10 @@ def adding_batch(key, batch, steps):
     markers go (one random program instead of four, so each training compiles faster).
     """
     draws = jax.random.uniform(key, (batch, steps + 2))
-    values, half = draws[:, :steps], steps // 2
-    first = jnp.minimum(draws[:, steps] * half, half - 1).astype(int)  # in [0, half)
-    second = half + jnp.minimum(
-        draws[:, steps + 1] * (steps - half), steps - half - 1
-    ).astype(int)  # in [half, steps)
+    values, half, rest = draws[:, :steps], steps // 2, steps - steps // 2
+    # the first marker in [0, half), the second in [half, steps)
+    first = jnp.minimum(draws[:, steps] * half, half - 1).astype(int)
+    second = half + jnp.minimum(draws[:, -1] * rest, rest - 1).astype(int)
     markers = jax.nn.one_hot(first, steps) + jax.nn.one_hot(second, steps)
     return jnp.stack([values, markers], axis=-1), jnp.sum(
         values * markers, axis=1
