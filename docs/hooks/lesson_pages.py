@@ -131,8 +131,11 @@ def _readable_colours(match: re.Match) -> str:
 
 # Jupyter's collapsers, which course.css hides (display: none), as nbconvert writes them.
 COLLAPSER = re.compile(r"<div class=\"jp-Collapser[^\"]*\">\s*</div>\s*")
-# Pygments spans that no stylesheet colours: names (.n) and whitespace (.w); the empty
-# span Pygments opens each block with.
+# A code cell's highlighted source, the only place the spans below are trimmed (Material
+# colours the same classes inside a Markdown cell's <div class="highlight">).
+NOTEBOOK_CODE = re.compile(r"<div class=\"highlight-ipynb[^\"]*\"><pre\b.*?</pre>", re.DOTALL)
+# Pygments spans that no stylesheet colours in a code cell: names (.n) and whitespace (.w);
+# the empty span Pygments opens each block with.
 PLAIN_TOKEN = re.compile(r"<span class=\"(?:n|w)\">([^<]*)</span>|<span></span>")
 # Two neighbouring tokens of the same class, e.g. the brackets of `f()` or `[0])`.
 SAME_CLASS_PAIR = re.compile(r"<span class=\"([\w-]+)\">([^<]*)</span><span class=\"\1\">")
@@ -140,13 +143,16 @@ SAME_CLASS_PAIR = re.compile(r"<span class=\"([\w-]+)\">([^<]*)</span><span clas
 
 def trim_notebook_html(html_text: str) -> str:
     """The notebook HTML with the same text and colours in fewer elements."""
-    html_text = COLLAPSER.sub("", html_text)
-    html_text = PLAIN_TOKEN.sub(lambda m: m.group(1) or "", html_text)
+    return NOTEBOOK_CODE.sub(lambda m: _trim_code(m.group(0)), COLLAPSER.sub("", html_text))
+
+
+def _trim_code(code_html: str) -> str:
+    code_html = PLAIN_TOKEN.sub(lambda m: m.group(1) or "", code_html)
     previous = None
-    while previous != html_text:
-        previous = html_text
-        html_text = SAME_CLASS_PAIR.sub(r'<span class="\1">\2', html_text)
-    return html_text
+    while previous != code_html:
+        previous = code_html
+        code_html = SAME_CLASS_PAIR.sub(r'<span class="\1">\2', code_html)
+    return code_html
 
 
 # ---- cell heights -------------------------------------------------------------------------

@@ -262,11 +262,17 @@ def test_lesson_html_keeps_only_elements_that_draw_something(site_dir):
     """Hidden collapsers and uncoloured syntax spans are gone; the code's text is whole."""
     lessons = sorted((site_dir / "lessons").glob("*/index.html"))
     assert lessons, "no lesson page built"
+    markdown_names = 0
     for page in lessons:
         text = page.read_text()
         assert "jp-Collapser" not in re.sub(r"<style.*?</style>", "", text, flags=re.S), page
-        assert not re.search(r"<span class=\"[nw]\">", text), f"{page}: an uncoloured span"
-        assert not re.search(r"<span class=\"([\w-]+)\">[^<]*</span><span class=\"\1\">", text)
+        highlighted = "".join(re.findall(r"<div class=\"highlight-ipynb.*?</pre>", text, re.S))
+        assert not re.search(r"<span class=\"[nw]\">", highlighted), f"{page}: an uncoloured span"
+        same_class_pair = r"<span class=\"([\w-]+)\">[^<]*</span><span class=\"\1\">"
+        assert not re.search(same_class_pair, highlighted), f"{page}: spans left to merge"
+        # Material colours names in a Markdown cell's code block: those spans stay.
+        markdown = "".join(re.findall(r"<div class=\"highlight\">.*?</pre>", text, re.S))
+        markdown_names += markdown.count('<span class="n">')
         # Every code cell's highlighted text equals its copy button's plain copy.
         for code, copy in re.findall(
             r"<div class=\"highlight-ipynb[^\"]*\"><pre[^>]*>(.*?)</pre></div>\s*"
@@ -275,6 +281,7 @@ def test_lesson_html_keeps_only_elements_that_draw_something(site_dir):
             re.S,
         ):
             assert re.sub(r"<[^>]+>", "", code).strip() == copy.strip(), page
+    assert markdown_names > 0, "no Markdown code block in a lesson: the check above is idle"
 
 
 def test_lesson_cells_off_the_screen_cost_no_layout(site_dir, browser, site_server):
