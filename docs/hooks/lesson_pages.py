@@ -159,8 +159,11 @@ def _trim_code(code_html: str) -> str:
 
 CELL = re.compile(r"<div class=\"jp-Cell jp-(?:Code|Markdown)Cell[^\"]*\"")
 IMAGE_SIZE = re.compile(r"<img\b[^>]*\bwidth=\"(\d+)\"[^>]*\bheight=\"(\d+)\"")
-# The copy button's hidden copy of a code cell's text.
-HIDDEN_COPY = re.compile(r"<div class=\"clipboard-copy-txt\".*?</div>", re.DOTALL)
+# What a cell's HTML holds that takes no room: the copy button's hidden copy of the code,
+# and the stylesheets and scripts nbconvert writes after the last cell.
+NOT_SHOWN = re.compile(
+    r"<div class=\"clipboard-copy-txt\".*?</div>|<(style|script)\b.*?</\1>", re.DOTALL
+)
 LINE_PX = 20  # a line of code or printed output
 TEXT_LINE_PX = 26  # a line of prose, about 80 characters at the desktop column's width
 COLUMN_PX = 700  # the widest a figure is shown
@@ -170,7 +173,7 @@ def estimated_height(cell_html: str) -> int:
     """A rough height in CSS pixels of one rendered cell, used until the browser lays it
     out: lines of code and output, prose at about 80 characters a line, figures scaled to
     the column."""
-    cell_html = HIDDEN_COPY.sub("", cell_html)
+    cell_html = NOT_SHOWN.sub("", cell_html)
     pre = "".join(re.findall(r"<pre\b.*?</pre>", cell_html, re.DOTALL))
     code_lines = pre.count("\n") + pre.count("<pre")
     text = TAG.sub("", re.sub(r"<pre\b.*?</pre>", "", cell_html, flags=re.DOTALL))

@@ -32,3 +32,12 @@ def reveal_drawings(page) -> None:
         page.wait_for_function(DIAGRAMS_DRAWN, timeout=20_000)
     if page.locator(".arithmatex").count():
         page.wait_for_function(MATH_TYPESET, timeout=10_000)
+
+
+def render_every_cell(page) -> None:
+    """Render every lesson cell, also those off the screen (content-visibility: auto skips
+    them): for a full-page screenshot, which Chromium captures without rendering them, and
+    for axe-core, which cannot compute the colours of text it cannot see."""
+    page.add_style_tag(
+        content=".jp-Notebook > .jp-Cell { content-visibility: visible !important; }"
+    )

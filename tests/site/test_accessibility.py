@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from site_drawings import reveal_drawings
+from site_drawings import render_every_cell, reveal_drawings
 
 pytestmark = pytest.mark.slow
 
@@ -32,9 +32,7 @@ def _settle(page) -> None:
     page.wait_for_selector(".course-xp-badge")
     # layout.js marks scrolling boxes focusable in idle time, a few at a time
     page.wait_for_selector("html[data-finlstm-scroll-marked]", state="attached")
-    # Lesson cells off the screen are not rendered (content-visibility), so axe could not
-    # compute their colours: render every cell for the scan.
-    page.add_style_tag(content=".jp-Notebook > .jp-Cell { content-visibility: visible; }")
+    render_every_cell(page)
 
 
 def _violations(page, axe_source: str) -> list[dict]:

@@ -12,7 +12,7 @@ import re
 from urllib.parse import urlparse
 
 import pytest
-from site_drawings import reveal_drawings
+from site_drawings import render_every_cell, reveal_drawings
 
 pytestmark = pytest.mark.slow
 
@@ -76,6 +76,7 @@ def test_every_page_is_self_contained_and_renders(
                 _check_lesson(page, scheme)
             scheme_attr = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
             assert scheme_attr == ("slate" if scheme == "dark" else "default")
+            render_every_cell(page)
             page.screenshot(path=str(artifacts / f"{name}-{scheme}.png"), full_page=True)
         finally:
             page.context.close()

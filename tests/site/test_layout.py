@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
-from site_drawings import reveal_drawings
+from site_drawings import render_every_cell, reveal_drawings
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = {"width": 390, "height": 844}
@@ -88,6 +88,7 @@ def test_no_page_is_wider_than_a_phone(browser, site_server, site_pages, artifac
             width = page.evaluate("document.documentElement.scrollWidth")
             overflowing = page.evaluate(CUT_OFF)
             name = path.strip("/").replace("/", "__") or "home"
+            render_every_cell(page)
             page.screenshot(path=str(artifacts / f"phone-{name}.png"), full_page=True)
         finally:
             page.context.close()
