@@ -36,8 +36,14 @@ def reveal_drawings(page) -> None:
 
 def render_every_cell(page) -> None:
     """Render every lesson cell, also those off the screen (content-visibility: auto skips
-    them): for a full-page screenshot, which Chromium captures without rendering them, and
-    for axe-core, which cannot compute the colours of text it cannot see."""
+    them), and load every figure now rather than lazily: for a full-page screenshot, which
+    Chromium captures without rendering skipped cells (and whose figures would still be
+    loading when the page closes), and for axe-core, which cannot compute the colours of
+    text it cannot see."""
     page.add_style_tag(
         content=".jp-Notebook > .jp-Cell { content-visibility: visible !important; }"
     )
+    page.evaluate(
+        "document.querySelectorAll('img[loading=lazy]').forEach((i) => (i.loading = 'eager'))"
+    )
+    page.wait_for_function("[...document.images].every((i) => i.complete)", timeout=20_000)
