@@ -217,20 +217,52 @@ with pd.option_context("display.float_format", "{:.3f}".format):
 
 
 # %%
+# With P(up) above 0.5 on every test day, the 0.5 cut holds the index throughout: its
+# equity is buy-and-hold's, and the chart draws the two as one line.
+half_cut_is_hold = all(
+    np.allclose(
+        results["0.5 long/flat", cost].net_returns,
+        results["buy and hold", cost].net_returns,
+    )
+    for cost in COSTS_BPS
+)
+facts.verdict(
+    "half_cut_verdict",
+    half_cut_is_hold,
+    when_true="The 0.5 long/flat strategy held the index on every test day, so its equity is "
+    "buy-and-hold's at every cost: the chart draws the two as one line and the table repeats "
+    "the same numbers.",
+    when_false="The 0.5 long/flat strategy stepped out of the index on "
+    f"{1 - np.mean(p_up > 0.5):.0%} of the test days, so its equity differs from "
+    "buy-and-hold's.",
+)
+drawn = [
+    name
+    for name in signals
+    if not (half_cut_is_hold and name == "0.5 long/flat")
+]
+hold_label = (
+    "buy and hold = 0.5 long/flat" if half_cut_is_hold else "buy and hold"
+)
+
+
 def draw_equity(fig):
     ax = fig.add_subplot()
     days = dates[rows - 1]
-    for name in (*signals, "buy and hold"):
+    for name in (*drawn, "buy and hold"):
+        label = hold_label if name == "buy and hold" else name
         gross = results[name, 0.0].equity_gross
         net = results[name, 10.0].equity_net
-        (line,) = ax.plot(days, gross, linewidth=1.0, label=f"{name}, no costs")
+        (line,) = ax.plot(
+            days, gross, linewidth=1.0, label=f"{label}, no costs"
+        )
         ax.plot(
             days,
             net,
             color=line.get_color(),
             linestyle="--",
             linewidth=1.0,
-            label=f"{name}, 10 bp",
+            label=f"{label}, 10 bp",
         )
     ax.set(
         title="Walk-forward equity, S&P 500, 8 yearly folds",
@@ -238,16 +270,20 @@ def draw_equity(fig):
         ylabel="growth of 1 (log scale)",
         yscale="log",
     )
-    # Under the axes, not over the curves (eight entries would cover the top of the plot).
-    ax.legend(ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.16))
+    # Under the axes, not over the curves.
+    ax.legend(ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.16))
 
 
+strategies = ", ".join(drawn)
 plots.show(
     draw_equity,
-    alt="Equity curves of the long/flat and long/short LSTM strategies and "
-    "buy-and-hold, without costs and after 10 basis points per trade.",
+    alt=f"Equity curves of the {strategies} LSTM strategies and {hold_label}, "
+    "without costs and after 10 basis points per trade.",
     figsize=(9.0, 5.2),
 )
+
+# %% [markdown]
+# {{ fact("half_cut_verdict") }}
 
 # %% [markdown]
 # ## What this lesson measured

@@ -12,7 +12,11 @@ On every lesson page (a notebook rendered by mkdocs-jupyter):
   base64 copies (light and dark) inside the HTML; each opens at full size when clicked;
 * of the ~600 KB of Jupyter CSS, only the rules whose classes the page uses are kept;
 * coloured text in outputs (rich's tables, JAX's sharding diagrams) gets black or white
-  text, whichever reads better on its background, where its own colour is under 4.5:1.
+  text, whichever reads better on its background, where its own colour is under 4.5:1;
+* the notebook HTML is trimmed of elements that draw nothing (the hidden collapsers, the
+  syntax-highlight spans that colour nothing, runs of same-coloured spans merged), and each
+  cell gets an estimated height, so that course.css can let the browser skip the style and
+  layout of cells off the screen (content-visibility) without the scroll bar jumping.
 
 On every page, Mermaid diagram source is left out of the search index.
 """
@@ -74,6 +78,7 @@ def on_page_content(html_text: str, page, config, **kwargs) -> str:
     html_text = SEARCH_EXCLUDED.sub(r"\g<0> data-search-exclude", html_text)
     html_text = CLIPBOARD.sub(r"\g<0> data-search-exclude", html_text)
     html_text = COLOURED_TEXT.sub(_readable_colours, html_text)
+    html_text = trim_notebook_html(html_text)
     page.toc = table_of_contents(html_text)
     return html_text
 
@@ -88,6 +93,7 @@ def on_post_page(output: str, page, config, **kwargs) -> str:
     if not is_lesson(page):
         return output
     output = extract_figures(output, page, Path(config["site_dir"]))
+    output = with_cell_heights(output)
     used = used_classes(output)
     return STYLE.sub(lambda m: m.group(0).replace(m.group(1), prune_css(m.group(1), used)), output)
 
@@ -119,6 +125,87 @@ def _readable_colours(match: re.Match) -> str:
         return match.group(0)
     best = max(("#000000", "#ffffff"), key=lambda c: contrast(c, background))
     return f'style="color: {best}; text-decoration-color: {best}; background-color: {background}'
+
+
+# ---- fewer elements ------------------------------------------------------------------------
+
+# Jupyter's collapsers, which course.css hides (display: none), as nbconvert writes them.
+COLLAPSER = re.compile(r"<div class=\"jp-Collapser[^\"]*\">\s*</div>\s*")
+# A code cell's highlighted source, the only place the spans below are trimmed (Material
+# colours the same classes inside a Markdown cell's <div class="highlight">).
+NOTEBOOK_CODE = re.compile(r"<div class=\"highlight-ipynb[^\"]*\"><pre\b.*?</pre>", re.DOTALL)
+# Pygments spans that no stylesheet colours in a code cell: names (.n) and whitespace (.w);
+# the empty span Pygments opens each block with.
+PLAIN_TOKEN = re.compile(r"<span class=\"(?:n|w)\">([^<]*)</span>|<span></span>")
+# Two neighbouring tokens of the same class, e.g. the brackets of `f()` or `[0])`.
+SAME_CLASS_PAIR = re.compile(r"<span class=\"([\w-]+)\">([^<]*)</span><span class=\"\1\">")
+
+
+def trim_notebook_html(html_text: str) -> str:
+    """The notebook HTML with the same text and colours in fewer elements."""
+    return NOTEBOOK_CODE.sub(lambda m: _trim_code(m.group(0)), COLLAPSER.sub("", html_text))
+
+
+def _trim_code(code_html: str) -> str:
+    code_html = PLAIN_TOKEN.sub(lambda m: m.group(1) or "", code_html)
+    previous = None
+    while previous != code_html:
+        previous = code_html
+        code_html = SAME_CLASS_PAIR.sub(r'<span class="\1">\2', code_html)
+    return code_html
+
+
+# ---- cell heights -------------------------------------------------------------------------
+
+CELL = re.compile(r"<div class=\"jp-Cell jp-(?:Code|Markdown)Cell[^\"]*\"")
+IMAGE_SIZE = re.compile(r"<img\b[^>]*\bwidth=\"(\d+)\"[^>]*\bheight=\"(\d+)\"")
+# What a cell's HTML holds that takes no room: the copy button's hidden copy of the code,
+# and the stylesheets and scripts nbconvert writes after the last cell.
+NOT_SHOWN = re.compile(
+    r"<div class=\"clipboard-copy-txt\".*?</div>|<(style|script)\b.*?</\1>", re.DOTALL
+)
+LINE_PX = 20  # a line of code or printed output
+TEXT_LINE_PX = 26  # a line of prose, about 80 characters at the desktop column's width
+COLUMN_PX = 700  # the widest a figure is shown
+
+
+def estimated_height(cell_html: str) -> int:
+    """A rough height in CSS pixels of one rendered cell, used until the browser lays it
+    out: lines of code and output, prose at about 80 characters a line, figures scaled to
+    the column."""
+    cell_html = NOT_SHOWN.sub("", cell_html)
+    pre = "".join(re.findall(r"<pre\b.*?</pre>", cell_html, re.DOTALL))
+    code_lines = pre.count("\n") + pre.count("<pre")
+    text = TAG.sub("", re.sub(r"<pre\b.*?</pre>", "", cell_html, flags=re.DOTALL))
+    text_lines = len(html.unescape(" ".join(text.split()))) / 80
+    figures = 0
+    # Each figure appears twice (light and dark variants); one of them is shown.
+    for index, (width, height) in enumerate(IMAGE_SIZE.findall(cell_html)):
+        if index % 2 == 0:
+            figures += int(height) * min(1.0, COLUMN_PX / int(width))
+    return round(code_lines * LINE_PX + text_lines * TEXT_LINE_PX + figures + 24)
+
+
+def with_cell_heights(page_html: str) -> str:
+    """Each notebook cell's opening tag with its estimated height as contain-intrinsic-size
+    ("auto": once laid out, the browser remembers the real height). nbconvert nests a code
+    cell's <div class="jp-Cell ..."> in another; the outer one gets the estimate."""
+    outer, previous_end = [], None
+    for match in CELL.finditer(page_html):
+        nested = previous_end is not None and not page_html[previous_end : match.start()].strip(
+            ">\n "
+        )
+        if not nested:
+            outer.append(match.end())
+        previous_end = match.end()
+    last = page_html.find("</article>", outer[-1]) if outer else -1
+    ends = [*outer[1:], last if last > 0 else len(page_html)]
+    out, done = [], 0
+    for start, end in zip(outer, ends, strict=True):
+        height = estimated_height(page_html[start:end])
+        out += [page_html[done:start], f' style="contain-intrinsic-size: auto {height}px"']
+        done = start
+    return "".join(out) + page_html[done:]
 
 
 # ---- edit link ----------------------------------------------------------------------------

@@ -390,6 +390,29 @@ def test_m4_backtest_verdicts_agree_with_its_tables(executed):
     assert min(shares) - 1e-3 <= known["share_up_calls"] <= max(shares) + 1e-3
 
 
+def test_m4_backtest_says_when_the_half_cut_is_buy_and_hold(executed):
+    """The 0.5 cut equals buy-and-hold exactly when the model said "up" on every test day; then
+    every row of the two in the printed table is the same, and the chart labels one line for
+    both."""
+    notebook = executed["m4_backtest"]
+    known = facts_of(notebook)
+    assert known["half_cut_verdict_holds"] == (known["share_up_calls"] == 1.0)
+    text = text_of(notebook)
+    rows: dict[str, list[str]] = {}
+    name = None
+    for label, row in re.findall(
+        r"^(buy and hold|0\.5 long/flat|long/flat|long/short)?\s+((?:0|5|10)\.000\s+.+)$",
+        text,
+        re.M,
+    ):
+        name = label or name
+        rows.setdefault(name, []).append(row.split())
+    if known["half_cut_verdict_holds"]:
+        assert rows["0.5 long/flat"] == rows["buy and hold"]
+        alts = re.findall(r'alt="([^"]*)"', str(notebook.cells))
+        assert any("buy and hold = 0.5 long/flat" in alt for alt in alts)
+
+
 def test_m4_regime_shift_and_ranking_agree_with_the_table(executed):
     text = text_of(executed["m4_regime"])
     assert number_after("share of test days above the training maximum:", text) > 0

@@ -10,13 +10,13 @@ import json
 from pathlib import Path
 
 import pytest
+from site_drawings import render_every_cell, reveal_drawings
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")
-IDLE = "() => new Promise((done) => requestIdleCallback(() => requestIdleCallback(done)))"
 
 
 @pytest.fixture(scope="module")
@@ -28,16 +28,11 @@ def axe_source() -> str:
 
 def _settle(page) -> None:
     """Wait for the drawings that scripts add after load: diagrams, math, course widgets."""
-    if page.locator(".mermaid").count():
-        page.wait_for_function(
-            "() => ![...document.querySelectorAll('.mermaid')].some((el) => el.tagName === 'PRE')",
-            timeout=20_000,
-        )
-    if page.locator(".arithmatex").count():
-        page.wait_for_function("() => document.querySelector('.katex')", timeout=10_000)
+    reveal_drawings(page)
     page.wait_for_selector(".course-xp-badge")
-    # layout.js marks scrolling boxes focusable when the browser is idle
-    page.evaluate(IDLE)
+    # layout.js marks scrolling boxes focusable in idle time, a few at a time
+    page.wait_for_selector("html[data-finlstm-scroll-marked]", state="attached")
+    render_every_cell(page)
 
 
 def _violations(page, axe_source: str) -> list[dict]:

@@ -12,6 +12,7 @@ import re
 from urllib.parse import urlparse
 
 import pytest
+from site_drawings import render_every_cell, reveal_drawings
 
 pytestmark = pytest.mark.slow
 
@@ -67,19 +68,15 @@ def test_every_page_is_self_contained_and_renders(
         page, problems = _visit(browser, site_server + path, scheme)
         name = path.strip("/").replace("/", "__") or "home"
         try:
+            reveal_drawings(page)
             mermaid_blocks = page.locator("div.mermaid, pre.mermaid").count()
             if mermaid_blocks:
                 page.wait_for_function(MERMAID_DRAWN, timeout=20_000)
-            if page.locator(".arithmatex").count():
-                page.wait_for_function(
-                    "() => [...document.querySelectorAll('.arithmatex')]"
-                    ".every((el) => el.querySelector('.katex'))",
-                    timeout=10_000,
-                )
             if page.locator(".jupyter-wrapper").count():
                 _check_lesson(page, scheme)
             scheme_attr = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
             assert scheme_attr == ("slate" if scheme == "dark" else "default")
+            render_every_cell(page)
             page.screenshot(path=str(artifacts / f"{name}-{scheme}.png"), full_page=True)
         finally:
             page.context.close()

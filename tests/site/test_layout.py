@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
+from site_drawings import render_every_cell, reveal_drawings
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = {"width": 390, "height": 844}
@@ -74,13 +75,7 @@ def _open(browser, url: str, viewport: dict, scheme: str = "light"):
 
 
 def _wait_for_drawings(page) -> None:
-    if page.locator(".mermaid").count():
-        page.wait_for_function(
-            "() => ![...document.querySelectorAll('.mermaid')].some((el) => el.tagName === 'PRE')",
-            timeout=20_000,
-        )
-    if page.locator(".arithmatex").count():
-        page.wait_for_function("() => document.querySelector('.katex')", timeout=10_000)
+    reveal_drawings(page)
 
 
 @pytest.mark.slow
@@ -93,6 +88,7 @@ def test_no_page_is_wider_than_a_phone(browser, site_server, site_pages, artifac
             width = page.evaluate("document.documentElement.scrollWidth")
             overflowing = page.evaluate(CUT_OFF)
             name = path.strip("/").replace("/", "__") or "home"
+            render_every_cell(page)
             page.screenshot(path=str(artifacts / f"phone-{name}.png"), full_page=True)
         finally:
             page.context.close()
@@ -261,3 +257,90 @@ def test_search_index_holds_prose_not_code_launch_bars_or_diagram_source(site_di
         assert not hits, f"{needle!r} indexed in {hits[:5]}"
     diagrams = [d["location"] for d in docs if re.search(r"-->|---|\bflowchart\b", d["text"])]
     assert not diagrams, f"diagram source indexed in {diagrams[:5]}"
+
+
+def test_lesson_html_keeps_only_elements_that_draw_something(site_dir):
+    """Hidden collapsers and uncoloured syntax spans are gone; the code's text is whole."""
+    lessons = sorted((site_dir / "lessons").glob("*/index.html"))
+    assert lessons, "no lesson page built"
+    markdown_names = 0
+    for page in lessons:
+        text = page.read_text()
+        assert "jp-Collapser" not in re.sub(r"<style.*?</style>", "", text, flags=re.S), page
+        highlighted = "".join(re.findall(r"<div class=\"highlight-ipynb.*?</pre>", text, re.S))
+        assert not re.search(r"<span class=\"[nw]\">", highlighted), f"{page}: an uncoloured span"
+        same_class_pair = r"<span class=\"([\w-]+)\">[^<]*</span><span class=\"\1\">"
+        assert not re.search(same_class_pair, highlighted), f"{page}: spans left to merge"
+        # Material colours names in a Markdown cell's code block: those spans stay.
+        markdown = "".join(re.findall(r"<div class=\"highlight\">.*?</pre>", text, re.S))
+        markdown_names += markdown.count('<span class="n">')
+        # Every code cell's highlighted text equals its copy button's plain copy.
+        for code, copy in re.findall(
+            r"<div class=\"highlight-ipynb[^\"]*\"><pre[^>]*>(.*?)</pre></div>\s*"
+            r"<div class=\"clipboard-copy-txt\"[^>]*>(.*?)</div>",
+            text,
+            re.S,
+        ):
+            assert re.sub(r"<[^>]+>", "", code).strip() == copy.strip(), page
+    assert markdown_names > 0, "no Markdown code block in a lesson: the check above is idle"
+
+
+def test_lesson_cells_off_the_screen_cost_no_layout(site_dir, browser, site_server):
+    """Each cell has content-visibility: auto and a height estimate from the build; cells far
+    below the first screen are not rendered on load."""
+    lessons = sorted((site_dir / "lessons").glob("*/index.html"))
+    for page in lessons:
+        cells = re.findall(r"<div class=\"jp-Cell jp-(?:Code|Markdown)Cell[^>]*>", page.read_text())
+        assert any("contain-intrinsic-size: auto" in c for c in cells), f"{page}: no estimate"
+    path = "/" + lessons[0].parent.relative_to(site_dir).as_posix() + "/"
+    page, _ = _open(browser, site_server + path, PHONE)
+    try:
+        styles = page.evaluate(
+            "[...document.querySelectorAll('.jp-Notebook > .jp-Cell')]"
+            ".map((c) => getComputedStyle(c).contentVisibility)"
+        )
+        # A cell far down the page is skipped: the browser has not rendered what is inside.
+        skipped = page.evaluate(
+            "() => { const cells = [...document.querySelectorAll('.jp-Notebook > .jp-Cell')];"
+            " const last = cells[cells.length - 1];"
+            " return last.getBoundingClientRect().top > 3 * innerHeight &&"
+            " !last.firstElementChild.checkVisibility({ contentVisibilityAuto: true }) }"
+        )
+    finally:
+        page.context.close()
+    assert styles and set(styles) == {"auto"}, styles
+    assert skipped, f"{path}: the last cell was laid out on load"
+
+
+@pytest.mark.slow
+def test_math_and_diagrams_far_down_a_page_load_only_when_the_reader_gets_near(
+    browser, site_server, site_pages
+):
+    """A page whose first equation or diagram is three screens down fetches neither KaTeX nor
+    Mermaid on load; scrolled to, it is drawn."""
+    screen = {"width": 1280, "height": 900}
+    checked = {"katex": 0, "mermaid": 0}
+    selectors = {
+        "katex": ".arithmatex",
+        "mermaid": "pre.mermaid",
+    }
+    for path in site_pages:
+        page, requests = _open(browser, site_server + path, screen)
+        try:
+            for library, selector in selectors.items():
+                top = page.evaluate(
+                    f"() => {{ const el = document.querySelector({json.dumps(selector)});"
+                    " return el ? el.getBoundingClientRect().top : null }"
+                )
+                if top is None or top < 3 * screen["height"]:
+                    continue
+                assert not any(library in urlparse(u).path for u in requests), (
+                    f"{path}: {library} fetched although the first use is {top:.0f} px down"
+                )
+                checked[library] += 1
+            reveal_drawings(page)
+            if page.locator(".arithmatex").count():
+                assert page.locator(".arithmatex .katex").count() > 0
+        finally:
+            page.context.close()
+    assert checked["katex"] >= 1 and checked["mermaid"] >= 1, checked

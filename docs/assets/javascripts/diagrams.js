@@ -5,14 +5,38 @@
 // `mermaid.render`, and fetches Mermaid from a CDN when `window.mermaid` is undefined. This
 // script (deferred, so it runs before Material looks for diagrams) defines a small
 // `window.mermaid` that loads the 3.5 MB library on the first `render` call and hands the
-// call on to it. It also keeps a drawn diagram at a readable size: never scaled below
-// MIN_SCALE of its natural width; a wider diagram scrolls inside its own box.
+// call on to it, when the diagram comes within about a screen of the viewport: a page whose
+// diagrams are further down neither fetches nor runs Mermaid until the reader gets near
+// them. It also keeps a drawn diagram at a readable size: never scaled below MIN_SCALE of
+// its natural width; a wider diagram scrolls inside its own box.
 (function () {
   "use strict";
   var MIN_SCALE = 0.8;
   var LIBRARY = new URL("../vendor/mermaid/mermaid.min.js", document.currentScript.src).href;
+  var AHEAD = "100% 0px"; // draw a screen before the diagram scrolls into view
   var config = null;
   var loading = null;
+
+  // Resolves when the diagram whose source is `text` comes near the viewport (at once
+  // where it cannot be found or the browser cannot tell).
+  function near(text) {
+    var source = Array.prototype.find.call(
+      document.querySelectorAll("pre.mermaid"),
+      function (element) { return element.textContent === text; }
+    );
+    if (!source || !("IntersectionObserver" in window)) {
+      return Promise.resolve();
+    }
+    return new Promise(function (resolve) {
+      var observer = new IntersectionObserver(function (entries) {
+        if (entries.some(function (entry) { return entry.isIntersecting; })) {
+          observer.disconnect();
+          resolve();
+        }
+      }, { rootMargin: AHEAD });
+      observer.observe(source);
+    });
+  }
 
   function load() {
     if (!loading) {
@@ -44,7 +68,7 @@
   var proxy = {
     initialize: function (options) { config = options; },
     render: function (id, text) {
-      return load().then(function (library) {
+      return near(text).then(load).then(function (library) {
         return library.render(id, text);
       }).then(function (result) {
         // Material puts the drawing in the page right after this resolves.

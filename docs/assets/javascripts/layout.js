@@ -13,33 +13,62 @@
     ".md-typeset div.mermaid",
   ].join(", ");
   var pending = false;
+  var again = false; // content changed during a pass: measure once more after it
 
-  // All measurements first, then all changes: interleaving them would force a layout per box.
-  function mark() {
-    pending = false;
-    var boxes = Array.prototype.slice.call(document.querySelectorAll(SCROLLING));
-    var overflowing = boxes.map(function (box) { return box.scrollWidth > box.clientWidth + 1; });
-    boxes.forEach(function (box, index) {
-      if (overflowing[index] && !box.hasAttribute("tabindex")) {
-        box.setAttribute("tabindex", "0");
-        box.setAttribute("data-finlstm-scroll", "");
-      } else if (!overflowing[index] && box.hasAttribute("data-finlstm-scroll")) {
-        box.removeAttribute("tabindex");
-        box.removeAttribute("data-finlstm-scroll");
-      }
-    });
+  function update(box, overflowing) {
+    if (overflowing && !box.hasAttribute("tabindex")) {
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("data-finlstm-scroll", "");
+    } else if (!overflowing && box.hasAttribute("data-finlstm-scroll")) {
+      box.removeAttribute("tabindex");
+      box.removeAttribute("data-finlstm-scroll");
+    }
+  }
+
+  // In idle time, a few boxes per idle period: measuring a box in a cell the browser has not
+  // laid out yet (content-visibility) lays that cell out, so a whole lesson at once would
+  // be one long task. Within a batch, all measurements come before all changes:
+  // interleaving them would force a layout per box.
+  function mark(boxes, deadline) {
+    var batch = [];
+    while (boxes.length && (batch.length < 4 || deadline.timeRemaining() > 8)) {
+      batch.push(boxes.shift());
+    }
+    var overflowing = batch.map(function (box) { return box.scrollWidth > box.clientWidth + 1; });
+    batch.forEach(function (box, index) { update(box, overflowing[index]); });
+    if (boxes.length) {
+      idle(function (next) { mark(boxes, next); });
+    } else if (again) {
+      again = false;
+      idle(function (next) { mark(all(), next); });
+    } else {
+      pending = false;
+      // Every box has been measured (the browser tests wait for this).
+      document.documentElement.setAttribute("data-finlstm-scroll-marked", "");
+    }
+  }
+
+  function idle(callback) {
+    if (window.requestIdleCallback) {
+      window.requestIdleCallback(callback, { timeout: 2000 });
+    } else {
+      window.setTimeout(function () { callback({ timeRemaining: function () { return 0; } }); }, 50);
+    }
   }
 
   // When the browser is idle, so that the first paint never waits for it.
+  function all() {
+    return Array.prototype.slice.call(document.querySelectorAll(SCROLLING));
+  }
+
   function schedule() {
-    if (!pending) {
-      pending = true;
-      if (window.requestIdleCallback) {
-        window.requestIdleCallback(mark, { timeout: 2000 });
-      } else {
-        window.setTimeout(mark, 200);
-      }
+    document.documentElement.removeAttribute("data-finlstm-scroll-marked");
+    if (pending) {
+      again = true;
+      return;
     }
+    pending = true;
+    idle(function (deadline) { mark(all(), deadline); });
   }
 
   if (typeof document$ !== "undefined") {

@@ -1,6 +1,9 @@
 // Typeset math with the site's own KaTeX (docs/assets/vendor/katex), fetched only by a page
-// that has math, after the page has painted, on every page load and after every
-// instant-navigation page change (Material's document$ observable).
+// that has math, on every page load and after every instant-navigation page change
+// (Material's document$ observable). Each block of math is typeset when it comes within
+// about a screen of the viewport, one block per task: a long lesson never typesets, in one
+// blocking task, math the reader has not scrolled to, and a page whose math is further down
+// fetches KaTeX only when the reader gets near it.
 //  * Markdown pages: pymdownx.arithmatex (generic mode) wraps math in .arithmatex elements
 //    using \( \) and \[ \] delimiters.
 //  * Lesson pages (notebooks): markdown cells keep $...$ and $$...$$, so those delimiters
@@ -17,6 +20,8 @@
     { left: "$", right: "$", display: false },
   ].concat(bracketDelimiters);
   var loading = null;
+  var observer = null;
+  var AHEAD = "100% 0px"; // typeset a screen before the math scrolls into view
 
   function script(src) {
     return new Promise(function (resolve, reject) {
@@ -48,21 +53,49 @@
     );
   }
 
+  function typesetOne(element) {
+    var delimiters = element.classList.contains("arithmatex") ? bracketDelimiters
+      : notebookDelimiters;
+    renderMathInElement(element, { delimiters: delimiters, throwOnError: false });
+  }
+
+  // Typeset the elements that came near, one per task, then tell layout.js.
+  function typesetSoon(elements) {
+    loadKatex().then(function () {
+      var queue = elements.slice();
+      (function next() {
+        if (!queue.length) {
+          document.dispatchEvent(new Event("finlstm:rendered"));
+          return;
+        }
+        typesetOne(queue.shift());
+        window.setTimeout(next, 0);
+      })();
+    });
+  }
+
   function typeset() {
-    var markdown = document.querySelectorAll(".arithmatex");
-    var notebook = notebookMath();
-    if (!markdown.length && !notebook.length) {
+    if (observer) {
+      observer.disconnect();
+    }
+    var elements = Array.prototype.slice.call(document.querySelectorAll(".arithmatex"))
+      .concat(notebookMath());
+    if (!elements.length) {
       return;
     }
-    loadKatex().then(function () {
-      markdown.forEach(function (element) {
-        renderMathInElement(element, { delimiters: bracketDelimiters, throwOnError: false });
-      });
-      notebook.forEach(function (element) {
-        renderMathInElement(element, { delimiters: notebookDelimiters, throwOnError: false });
-      });
-      document.dispatchEvent(new Event("finlstm:rendered"));
-    });
+    if (!("IntersectionObserver" in window)) {
+      typesetSoon(elements);
+      return;
+    }
+    observer = new IntersectionObserver(function (entries, self) {
+      var near = entries.filter(function (entry) { return entry.isIntersecting; })
+        .map(function (entry) { return entry.target; });
+      near.forEach(function (element) { self.unobserve(element); });
+      if (near.length) {
+        typesetSoon(near);
+      }
+    }, { rootMargin: AHEAD });
+    elements.forEach(function (element) { observer.observe(element); });
   }
 
   if (typeof document$ !== "undefined") {
