@@ -344,3 +344,33 @@ def test_math_and_diagrams_far_down_a_page_load_only_when_the_reader_gets_near(
         finally:
             page.context.close()
     assert checked["katex"] >= 1 and checked["mermaid"] >= 1, checked
+
+
+@pytest.mark.slow
+def test_nothing_on_the_quiz_pages_first_screen_waits_to_be_pushed_down(
+    browser, site_server, site_dir
+):
+    """course.js builds the quiz after the first paint; until it does, the empty quiz holds a
+    screen's height, so what follows it is off the first screen and cannot jump (layout shift,
+    Lighthouse's CLS). Checked with course.js blocked, i.e. the moment before the quiz arrives."""
+    course = json.loads((site_dir / "assets" / "course-data.json").read_text())
+    module = next(m for m in course["modules"] if m["id"] == course["quiz"]["module"])
+    context = browser.new_context(viewport=PHONE)
+    context.route("**/course.js", lambda route: route.abort())
+    page = context.new_page()
+    try:
+        page.goto(site_server + "/" + module["page"].removesuffix(".md") + "/")
+        quiz = page.locator(".course-quiz")
+        assert quiz.evaluate("(el) => el.children.length") == 0, "course.js ran"
+        top = quiz.evaluate("(el) => el.getBoundingClientRect().top")
+        after = quiz.evaluate(
+            "(el) => { const next = el.nextElementSibling;"
+            " return next ? next.getBoundingClientRect().top : null; }"
+        )
+    finally:
+        context.close()
+    assert top < PHONE["height"], "the quiz should start on the first screen"
+    assert after is not None and after >= top + PHONE["height"], (
+        f"the element after the empty quiz starts at {after} px, on the first screen: "
+        "it would jump when the questions arrive"
+    )
