@@ -39,9 +39,10 @@ serve: $(STAMP)
 build: $(STAMP)
 	$(BIN)/mkdocs build --strict
 
-# Execute the lessons only (NAME=m3_price_model for one; FORCE=1 ignores the cache).
+# Execute the lessons only (NAME=m3_price_model for one; FORCE=1 ignores the cache; JOBS=1
+# runs one at a time, the default is one per CPU core, at most four).
 lessons: $(STAMP)
-	$(BIN)/python -m course_site.lessons $(NAME) $(if $(FORCE),--force,)
+	$(BIN)/python -m course_site.lessons $(NAME) $(if $(FORCE),--force,) $(if $(JOBS),--jobs $(JOBS),)
 
 # Start a lesson from lessons_src/_template.py and list it in mkdocs.yml's nav:
 #   make new-lesson NAME=m4_my_topic TITLE="A title" MODULE=4

@@ -17,7 +17,9 @@ import ast
 import hashlib
 import os
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +28,7 @@ __all__ = [
     "LessonError",
     "Project",
     "build",
+    "default_jobs",
     "execute",
     "execute_timed",
     "lesson_sources",
@@ -257,38 +260,84 @@ def _describe_failure(source: Path, notebook, error: Exception) -> str:
     )
 
 
-def build(
-    names: list[str] | None = None, force: bool = False, log=print, project: Project = PROJECT
-) -> list[Path]:
-    """Execute (or take from the cache) the lessons; write them to docs/lessons/."""
-    import nbformat
+def default_jobs() -> int:
+    """How many lessons to execute at once: one per CPU core this process may use, at most
+    four (each kernel holds its own JAX runtime in memory)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(4, cores or 1))
 
+
+def build(
+    names: list[str] | None = None,
+    force: bool = False,
+    log=print,
+    project: Project = PROJECT,
+    jobs: int | None = None,
+) -> list[Path]:
+    """Execute (or take from the cache) the lessons, `jobs` at a time (default_jobs()); write
+    them to docs/lessons/.
+
+    Lessons are independent processes, and much of a lesson's time is XLA compiling on one
+    core, so two lessons at once keep two cores busy. If a lesson fails, none is started
+    after it, the ones running finish (and are cached), and the first failure is raised.
+    """
     project.output.mkdir(parents=True, exist_ok=True)
     project.cache.mkdir(parents=True, exist_ok=True)
     fingerprint = library_fingerprint(project)
+    sources = [s for s in lesson_sources(project) if not names or s.stem in names]
+    cached = {
+        source: project.cache / f"{source.stem}-{cache_key(source, fingerprint)}.ipynb"
+        for source in sources
+    }
+    stale = [source for source in sources if force or not cached[source].exists()]
+    if stale:
+        _execute_all(stale, cached, jobs or default_jobs(), log, project)
     written = []
-    for source in lesson_sources(project):
-        if names and source.stem not in names:
-            continue
-        cached = project.cache / f"{source.stem}-{cache_key(source, fingerprint)}.ipynb"
-        if force or not cached.exists():
-            started = time.perf_counter()
-            log(f"lessons: executing {source.name} ...")
-            notebook, compile_s = execute_timed(source)
-            partial = cached.with_suffix(".partial")
-            nbformat.write(notebook, partial)
-            partial.replace(cached)  # never a half-written cache entry
-            compiling = "" if compile_s is None else f" (compile {compile_s:.1f} s)"
-            log(f"lessons: {source.name} done in {time.perf_counter() - started:.1f} s{compiling}")
-            for stale in project.cache.glob(f"{source.stem}-*.ipynb"):
-                if stale != cached:
-                    stale.unlink()
+    for source in sources:
         target = project.output / f"{source.stem}.ipynb"
-        published = publish(cached, source, project)
+        published = publish(cached[source], source, project)
         if not target.exists() or target.read_text() != published:
             target.write_text(published)
         written.append(target)
     return written
+
+
+def _execute_all(sources, cached, jobs, log, project) -> None:
+    """Execute `sources` (in course order, `jobs` at a time) into their `cached` files."""
+    import nbformat
+
+    failed = threading.Event()
+
+    def run(source: Path) -> None:
+        if failed.is_set():
+            return  # a lesson has failed: start no other
+        started = time.perf_counter()
+        log(f"lessons: executing {source.name} ...")
+        try:
+            notebook, compile_s = execute_timed(source)
+        except BaseException:
+            failed.set()
+            raise
+        partial = cached[source].with_suffix(".partial")
+        nbformat.write(notebook, partial)
+        partial.replace(cached[source])  # never a half-written cache entry
+        compiling = "" if compile_s is None else f" (compile {compile_s:.1f} s)"
+        log(f"lessons: {source.name} done in {time.perf_counter() - started:.1f} s{compiling}")
+        for old in project.cache.glob(f"{source.stem}-*.ipynb"):
+            if old != cached[source]:
+                old.unlink()
+
+    started = time.perf_counter()
+    jobs = min(jobs, len(sources))
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(run, source) for source in sources]
+    failures = [future.exception() for future in futures if future.exception()]
+    if failures:
+        raise failures[0]  # the first in course order
+    log(
+        f"lessons: {len(sources)} executed in {time.perf_counter() - started:.1f} s, "
+        f"{jobs} at a time"
+    )
 
 
 def publish(cached: Path, source: Path, project: Project = PROJECT) -> str:
@@ -306,11 +355,23 @@ def publish(cached: Path, source: Path, project: Project = PROJECT) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m course_site.lessons [lesson names...] [--force]`."""
-    argv = sys.argv[1:] if argv is None else argv
-    names = [a for a in argv if not a.startswith("--")]
+    """`python -m course_site.lessons [lesson names...] [--force] [--jobs N]`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m course_site.lessons")
+    parser.add_argument("names", nargs="*", help="lessons to execute (default: all)")
+    parser.add_argument("--force", action="store_true", help="ignore the cache")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="lessons executed at once (default: CPU cores, at most 4)",
+    )
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.jobs is not None and args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
     try:
-        build(names or None, force="--force" in argv)
+        build(args.names or None, force=args.force, jobs=args.jobs)
     except LessonError as error:
         sys.exit(f"error: {error}")
 
