@@ -23,7 +23,7 @@
 # it, `jax.grad` differentiates it, `jax.vmap` maps it over a batch, and
 # `jax.lax.scan` loops it over time. Flax adds neural-network layers on top.
 # This lesson takes each in turn with a small example, and ends with three
-# "Try it" tasks. It runs in well under a minute.
+# "Try it" tasks.
 
 # %%
 import flax.linen as nn
