@@ -26,14 +26,6 @@ def console_lines(summary: dict) -> list[str]:
         f"turn with lax.map: {many['in_turn_step_ms']:.0f} ms, "
         f"{many['in_turn_cost_in_single_models']:.1f}x)"
     )
-    if "course" in summary:
-        course = summary["course"]
-        lines.append(
-            f"course: every lesson executed in {course['lessons_cold_s']:.0f} s "
-            f"({sum(course.get('lessons_compile', {}).values()):.0f} s of it compiling); unchanged "
-            f"rebuild {course['rebuild_unchanged_s']:.1f} s "
-            f"({course['lessons_executed_in_rebuild']} lessons re-executed)"
-        )
     return lines
 
 
@@ -92,9 +84,23 @@ def markdown_table(summary: dict) -> str:
         ),
         "",
     ]
-    if "course" in summary:
-        lines += course_table(summary["course"])
     return "\n".join(lines)
+
+
+def course_line(course: dict) -> str:
+    """The course timings in one line, as `python -m bench.course` prints them."""
+    at_once = (
+        f", {course['lessons_cold_at_once_s']:.0f} s {course['jobs']} at a time, "
+        f"{course['lessons_warm_at_once_s']:.0f} s with the compile cache filled"
+        if "jobs" in course
+        else ""
+    )
+    return (
+        f"course: every lesson executed in {course['lessons_cold_s']:.0f} s "
+        f"({sum(course.get('lessons_compile', {}).values()):.0f} s of it compiling){at_once}; "
+        f"unchanged rebuild {course['rebuild_unchanged_s']:.1f} s "
+        f"({course['lessons_executed_in_rebuild']} lessons re-executed)"
+    )
 
 
 def course_table(course: dict) -> list[str]:
@@ -106,15 +112,27 @@ def course_table(course: dict) -> list[str]:
         return f"{compiling[name]:.0f}" if name in compiling else "not measured"
 
     total = sum(compiling.values())
-    return [
+    one_at_a_time = " one at a time" if "jobs" in course else ""
+    lines = [
         "| the whole course | seconds | of which compiling |",
         "|---|---:|---:|",
-        f"| every lesson executed from scratch ({len(course['lessons'])} lessons) "
+        f"| every lesson executed from scratch{one_at_a_time} ({len(course['lessons'])} lessons) "
         f"| {course['lessons_cold_s']:.0f} | {f'{total:.0f}' if compiling else 'not measured'} |",
         *(
             f"| &nbsp;&nbsp;{name} | {seconds:.0f} | {compile_cell(name)} |"
             for name, seconds in course["lessons"].items()
         ),
+    ]
+    if "jobs" in course:
+        warm_compile = sum(course["lessons_warm_compile"].values())
+        lines += [
+            f"| every lesson from scratch, {course['jobs']} at a time (`make lessons`) "
+            f"| {course['lessons_cold_at_once_s']:.0f} | |",
+            f"| the same again, compiled programs read from the disk cache "
+            f"| {course['lessons_warm_at_once_s']:.0f} | {warm_compile:.0f} |",
+        ]
+    return [
+        *lines,
         f"| `mkdocs build --strict` with nothing changed "
         f"({course['lessons_executed_in_rebuild']} lessons re-executed) "
         f"| {course['rebuild_unchanged_s']:.1f} | |",

@@ -38,8 +38,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 
-from bench import first_epoch
-from bench.course import time_course
+from bench import course, first_epoch
 from bench.implementations import (
     available,
     batch_data,
@@ -179,7 +178,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="batch 64, 5 features only")
     parser.add_argument("--models", type=int, default=16, help="models trained at once (vmap)")
     parser.add_argument(
-        "--skip-course", action="store_true", help="do not time the course's build (~5 min)"
+        "--skip-course", action="store_true", help="do not time the course build (bench/course.py, a few minutes)"
     )
     parser.add_argument(
         "--skip-first-epoch",
@@ -231,14 +230,17 @@ def main() -> None:
         "results": results,
         "many_models": many,
     }
-    if not args.skip_course:
-        summary["course"] = time_course()
     json_path, md_path = args.out.with_suffix(".json"), args.out.with_suffix(".md")
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(summary, indent=2))
     print("\n".join(console_lines(summary)))
     md_path.write_text(markdown_table(summary))
     print(f"written: {json_path} and {md_path} (docs/performance.md includes bench/results/*.md)")
+    if not args.skip_course:
+        stem = RESULTS / "course"
+        if args.out != RESULTS / "latest":
+            stem = args.out.with_name(f"{args.out.name}-course")
+        course.main(["--out", str(stem)])
     if not args.skip_first_epoch:
         stem = first_epoch.RESULTS / "first_epoch"
         if args.out != RESULTS / "latest":

@@ -59,13 +59,15 @@ def test_table_has_a_row_per_measurement_and_the_summaries(summary):
     assert "| pytorch nn.LSTM | 5 | 64 | 15.0 | 0.75 |" in table
     assert "**0.75**" in table
     assert "**16 models at once**" in table and "**15.0x**" in table
+    assert "the whole course" not in table  # bench/results/course.md has it
+
+
+def test_course_table_has_the_cold_build_and_the_unchanged_rebuild(summary):
+    table = "\n".join(report.course_table(summary["course"]))
     assert "| every lesson executed from scratch (2 lessons) | 240 |" in table
     assert "(0 lessons re-executed) | 3.7 |" in table
-
-
-def test_table_without_the_course_timing(summary):
-    del summary["course"]
-    assert "the whole course" not in report.markdown_table(summary)
+    page = course.markdown({"machine": {"cores": 2, "cpu": "x86_64", "jax": "0.0"}, **summary})
+    assert page.startswith("Measured by `python -m bench.course`") and table in page
 
 
 def test_lesson_times_are_read_from_the_executor_log():
@@ -118,11 +120,27 @@ def test_lesson_compile_times_are_read_from_the_executor_log():
 
 def test_course_table_splits_compile_from_compute(summary):
     summary["course"]["lessons_compile"] = {"m1_vanishing_gradient": 30.4}
-    table = report.markdown_table(summary)
+    table = "\n".join(report.course_table(summary["course"]))
     assert "| the whole course | seconds | of which compiling |" in table
     assert "| every lesson executed from scratch (2 lessons) | 240 | 30 |" in table
     assert "| &nbsp;&nbsp;m1_vanishing_gradient | 65 | 30 |" in table
     assert "| &nbsp;&nbsp;m2_inside_the_cell | 18 | not measured |" in table
+
+
+def test_course_table_shows_lessons_at_once_and_with_the_compile_cache(summary):
+    summary["course"].update(
+        jobs=2,
+        lessons_cold_at_once_s=112.4,
+        lessons_warm_at_once_s=61.6,
+        lessons_warm_compile={"m1_vanishing_gradient": 4.2, "m2_inside_the_cell": 1.1},
+    )
+    table = "\n".join(report.course_table(summary["course"]))
+    assert "| every lesson executed from scratch one at a time (2 lessons) | 240 |" in table
+    assert "| every lesson from scratch, 2 at a time (`make lessons`) | 112 | |" in table
+    assert "| the same again, compiled programs read from the disk cache | 62 | 5 |" in table
+    assert "112 s 2 at a time, 62 s with the compile cache filled" in report.course_line(
+        summary["course"]
+    )
 
 
 def first_epoch_runs(first_cold, first_warm, steady, script_cold, script_warm):
