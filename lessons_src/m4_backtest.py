@@ -25,6 +25,7 @@ import time
 
 import numpy as np
 import pandas as pd
+from matplotlib import ticker
 
 from finlstm import facts, plots
 from finlstm.backtest import backtest, buy_and_hold
@@ -270,6 +271,14 @@ def draw_equity(fig):
         ylabel="growth of 1 (log scale)",
         yscale="log",
     )
+    # Growth factors as plain numbers (1, 1.5, 2), not powers of ten.
+    ax.yaxis.set_major_locator(
+        ticker.LogLocator(subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0))
+    )
+    ax.yaxis.set_major_formatter(
+        ticker.FuncFormatter(lambda value, _: f"{value:g}")
+    )
+    ax.yaxis.set_minor_formatter(ticker.NullFormatter())
     # Under the axes, not over the curves.
     ax.legend(ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.16))
 
