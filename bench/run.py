@@ -178,7 +178,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="batch 64, 5 features only")
     parser.add_argument("--models", type=int, default=16, help="models trained at once (vmap)")
     parser.add_argument(
-        "--skip-course", action="store_true", help="do not time the course build (bench/course.py, a few minutes)"
+        "--skip-course",
+        action="store_true",
+        help="do not time the course build (bench/course.py, a few minutes)",
     )
     parser.add_argument(
         "--skip-first-epoch",
