@@ -87,11 +87,14 @@ def test_katex_typesets_and_names_a_bad_formula():
     assert "KaTeX parse error" in message
 
 
-def test_a_page_with_math_links_the_stylesheet_and_one_without_does_not():
+def test_a_page_with_math_carries_the_stylesheet_and_one_without_does_not():
     pytest.importorskip("py_mini_racer")
     page = SimpleNamespace(file=SimpleNamespace(src_uri="modules/x.md"), url="modules/x/")
     with_math = typeset_math.on_post_page(
         '<head></head><span class="arithmatex">\\(x\\)</span>', page, {}
     )
-    assert '<link rel="stylesheet" href="../../assets/vendor/katex/katex.min.css">' in with_math
+    head = with_math.split("</head>")[0]
+    assert head.count("<style data-katex>") == 1 and ".katex{" in head
+    assert "url(../../assets/vendor/katex/fonts/KaTeX_Main-Regular.woff2)" in head
+    assert "url(fonts/" not in head
     assert "katex" not in typeset_math.on_post_page("<head></head><p>$x$</p>", page, {})

@@ -10,8 +10,9 @@ the reader's browser, with the same delimiters:
 * lesson pages: inside a notebook's markdown cells, $$ $$ and $ $ as well as \\( \\) and
   \\[ \\]; never in code, printed outputs or other elements that auto-render skips.
 
-A page with math links katex.min.css (whose woff2 fonts the browser fetches as it needs
-them); a page without math links nothing of KaTeX. A formula KaTeX cannot parse stops the
+A page with math carries katex.min.css inline in its <head> (a linked stylesheet would be
+one more request before the first paint; the browser fetches the woff2 fonts it names as it
+needs them); a page without math has nothing of KaTeX. A formula KaTeX cannot parse stops the
 build, naming the page and the formula.
 
 Runs in on_post_page, after the search index and the lesson table of contents are made from
@@ -26,7 +27,8 @@ import re
 from pathlib import Path
 
 KATEX_DIR = Path(__file__).resolve().parents[1] / "assets" / "vendor" / "katex"
-STYLESHEET = "assets/vendor/katex/katex.min.css"
+STYLESHEET = KATEX_DIR / "katex.min.css"
+FONT_URL = re.compile(r"url\(fonts/")
 
 BRACKETS = [(r"\(", r"\)", False), (r"\[", r"\]", True)]
 NOTEBOOK = [("$$", "$$", True), ("$", "$", False), *BRACKETS]
@@ -205,6 +207,13 @@ def typeset_page(page_html: str, typeset) -> tuple[str, int]:
     return "".join(out), count
 
 
+def inline_stylesheet(page_url: str, css_path: Path = STYLESHEET) -> str:
+    """katex.min.css as a <style> element, its font URLs made relative to the page."""
+    prefix = "../" * page_url.count("/")
+    css = FONT_URL.sub(f"url({prefix}assets/vendor/katex/fonts/", css_path.read_text("utf-8"))
+    return f"<style data-katex>{css}</style>"
+
+
 def page_source(page) -> str:
     src = page.file.src_uri
     match = re.fullmatch(r"lessons/(\w+)\.ipynb", src)
@@ -227,6 +236,5 @@ def on_post_page(output: str, page, config, **kwargs) -> str:
 
     output, count = typeset_page(output, typeset)
     if count:
-        href = "../" * (page.url or "").count("/") + STYLESHEET
-        output = output.replace("</head>", f'<link rel="stylesheet" href="{href}">\n</head>', 1)
+        output = output.replace("</head>", inline_stylesheet(page.url or "") + "\n</head>", 1)
     return output
