@@ -1,8 +1,8 @@
 """MkDocs hook: keep every page free of requests to other hosts, and notebook pages light.
 
 * mkdocs-jupyter writes <script> tags that load MathJax, Mermaid and RequireJS from CDNs
-  into every notebook page. The site typesets math with its own KaTeX and has its own
-  Mermaid, so those tags are removed.
+  into every notebook page. The site typesets math with its own KaTeX at build time and has
+  its own Mermaid, so those tags are removed.
 * Any other reference to another host in a `src` (scripts, images, frames) or in a
   stylesheet <link> fails the build, naming the page and the URL.
 * Each notebook page inlines ~650 KB of Jupyter CSS, the same on every page. It is written

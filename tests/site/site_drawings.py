@@ -1,14 +1,12 @@
-"""Helpers for the browser tests: diagrams and equations are drawn only near the viewport."""
+"""Helpers for the browser tests: diagrams are drawn only near the viewport."""
 
 from __future__ import annotations
 
-# math.js and diagrams.js draw an equation or a diagram only when it comes near the
-# viewport: scroll each one into view, a frame apiece, then back to the top.
+# diagrams.js draws a diagram only when it comes near the viewport (math is typeset at build
+# time): scroll each one into view, a frame apiece, then back to the top.
 REVEAL = """
 async () => {
-  const drawings = document.querySelectorAll(
-    "pre.mermaid, .arithmatex, .jupyter-wrapper .jp-MarkdownOutput"
-  );
+  const drawings = document.querySelectorAll("pre.mermaid");
   for (const element of drawings) {
     element.scrollIntoView();
     await new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
@@ -17,21 +15,13 @@ async () => {
 }
 """
 DIAGRAMS_DRAWN = "() => !document.querySelector('pre.mermaid')"
-# Math in a closed <details> is typeset when the reader opens it.
-MATH_TYPESET = """
-() => [...document.querySelectorAll(".arithmatex")]
-  .filter((el) => el.checkVisibility())
-  .every((el) => el.querySelector(".katex"))
-"""
 
 
 def reveal_drawings(page) -> None:
-    """Bring every diagram and equation of `page` into view and wait until all are drawn."""
+    """Bring every diagram of `page` into view and wait until all are drawn."""
     page.evaluate(REVEAL)
     if page.locator(".mermaid").count():
         page.wait_for_function(DIAGRAMS_DRAWN, timeout=20_000)
-    if page.locator(".arithmatex").count():
-        page.wait_for_function(MATH_TYPESET, timeout=10_000)
 
 
 def render_every_cell(page) -> None:

@@ -99,6 +99,8 @@ def test_no_page_is_wider_than_a_phone(browser, site_server, site_pages, artifac
 
 @pytest.mark.slow
 def test_pages_fetch_mermaid_and_katex_only_when_they_use_them(browser, site_server, site_pages):
+    """Mermaid only on a page with a diagram; KaTeX's stylesheet and fonts only on a page with
+    math, and KaTeX's scripts on none (math is typeset at build time)."""
     checked = {"mermaid": 0, "katex": 0}
     for path in site_pages:
         page, requests = _open(browser, site_server + path, {"width": 1280, "height": 900})
@@ -110,8 +112,10 @@ def test_pages_fetch_mermaid_and_katex_only_when_they_use_them(browser, site_ser
             page.context.close()
         fetched_mermaid = any("mermaid" in urlparse(u).path for u in requests)
         fetched_katex = any("katex" in urlparse(u).path for u in requests)
+        katex_scripts = [u for u in requests if re.search(r"katex.*\.js$", urlparse(u).path)]
         assert fetched_mermaid == has_diagram, f"{path}: diagram {has_diagram}, Mermaid fetched"
         assert fetched_katex == has_math, f"{path}: math {has_math}, KaTeX fetched"
+        assert not katex_scripts, f"{path}: fetched {katex_scripts}"
         checked["mermaid"] += has_diagram
         checked["katex"] += has_math
     # Guard the guard: both kinds of page exist, and so do pages with neither.
@@ -313,37 +317,61 @@ def test_lesson_cells_off_the_screen_cost_no_layout(site_dir, browser, site_serv
 
 
 @pytest.mark.slow
-def test_math_and_diagrams_far_down_a_page_load_only_when_the_reader_gets_near(
+def test_diagrams_far_down_a_page_load_only_when_the_reader_gets_near(
     browser, site_server, site_pages
 ):
-    """A page whose first equation or diagram is three screens down fetches neither KaTeX nor
-    Mermaid on load; scrolled to, it is drawn."""
+    """A page whose first diagram is three screens down does not fetch Mermaid on load;
+    scrolled to, the diagram is drawn."""
     screen = {"width": 1280, "height": 900}
-    checked = {"katex": 0, "mermaid": 0}
-    selectors = {
-        "katex": ".arithmatex",
-        "mermaid": "pre.mermaid",
-    }
+    checked = 0
     for path in site_pages:
         page, requests = _open(browser, site_server + path, screen)
         try:
-            for library, selector in selectors.items():
-                top = page.evaluate(
-                    f"() => {{ const el = document.querySelector({json.dumps(selector)});"
-                    " return el ? el.getBoundingClientRect().top : null }"
-                )
-                if top is None or top < 3 * screen["height"]:
-                    continue
-                assert not any(library in urlparse(u).path for u in requests), (
-                    f"{path}: {library} fetched although the first use is {top:.0f} px down"
-                )
-                checked[library] += 1
+            top = page.evaluate(
+                "() => { const el = document.querySelector('pre.mermaid');"
+                " return el ? el.getBoundingClientRect().top : null }"
+            )
+            if top is None or top < 3 * screen["height"]:
+                continue
+            assert not any("mermaid" in urlparse(u).path for u in requests), (
+                f"{path}: Mermaid fetched although the first diagram is {top:.0f} px down"
+            )
+            checked += 1
             reveal_drawings(page)
-            if page.locator(".arithmatex").count():
-                assert page.locator(".arithmatex .katex").count() > 0
         finally:
             page.context.close()
-    assert checked["katex"] >= 1 and checked["mermaid"] >= 1, checked
+    assert checked >= 1
+
+
+# Text that still holds a formula's delimiters, outside code (a $ in code is not math).
+RAW_MATH = re.compile(r"\\\(|\\\[|\$\$|\$[^$\s]+\$|\$[^$\s][^$]*\\[a-zA-Z]+[^$]*\$")
+
+
+def _visible_text_outside_code(html_text: str) -> str:
+    html_text = re.sub(
+        r"<(pre|code|script|style|annotation)\b.*?</\1>", " ", html_text, flags=re.DOTALL
+    )
+    return re.sub(r"<[^>]+>", " ", html_text)
+
+
+def test_math_is_typeset_in_the_built_html_with_no_delimiters_left(site_dir, site_pages):
+    """Every formula of a Markdown page (arithmatex) and of a lesson's markdown cells is KaTeX
+    HTML in the built page, which carries KaTeX's stylesheet; a page without math does not."""
+    typeset = 0
+    for path in site_pages:
+        text = (site_dir / path.strip("/") / "index.html").read_text()
+        content = text.split('<article class="md-content__inner', 1)[-1].split("</article>")[0]
+        formulas = content.count('class="katex"')
+        has_css = "<style data-katex>" in text.split("</head>", 1)[0]
+        assert has_css == (formulas > 0), f"{path}: {formulas} formulas, stylesheet {has_css}"
+        for element in re.findall(
+            r'<(?:span|div) class="arithmatex">(.*?)</(?:span|div)>', content, flags=re.DOTALL
+        ):
+            assert 'class="katex' in element, f"{path}: untypeset {element[:80]!r}"
+        raw = RAW_MATH.search(_visible_text_outside_code(content))
+        assert not raw, f"{path}: raw math left: {raw.group(0)[:80]!r}"
+        typeset += formulas
+    assert typeset >= 100, typeset
 
 
 @pytest.mark.slow

@@ -1,7 +1,7 @@
 // Boxes that scroll sideways (lesson code and outputs, wide equations, tables, diagrams)
 // become focusable while, and only while, they overflow, so that a keyboard can scroll
 // them without adding a tab stop to every box that fits. Runs on every page change, on
-// resize, and when math.js or diagrams.js announce new content ("finlstm:rendered").
+// resize, and when diagrams.js announces new content ("finlstm:rendered").
 (function () {
   "use strict";
   var SCROLLING = [
