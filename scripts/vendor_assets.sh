@@ -12,12 +12,11 @@ sha256sum --check <<SUMS
 ad2d1ab2f7fcc227019784320e8a2c5218ff6bb333b36df4136d10365ae29375  $work/katex-$KATEX.tgz
 SUMS
 out=docs/assets/vendor
-mkdir -p "$work/m" "$work/k" "$out/mermaid" "$out/katex/contrib" "$out/katex/fonts"
+mkdir -p "$work/m" "$work/k" "$out/mermaid" "$out/katex/fonts"
 tar xzf "$work/mermaid-$MERMAID.tgz" -C "$work/m"
 tar xzf "$work/katex-$KATEX.tgz" -C "$work/k"
 cp "$work/m/package/dist/mermaid.min.js" "$work/m/package/LICENSE" "$out/mermaid/"
 cp "$work/k/package/dist/katex.min.js" "$work/k/package/dist/katex.min.css" \
    "$work/k/package/LICENSE" "$out/katex/"
-cp "$work/k/package/dist/contrib/auto-render.min.js" "$out/katex/contrib/"
 cp "$work/k/package/dist/fonts/"*.woff2 "$out/katex/fonts/"
 echo "vendored mermaid $MERMAID and katex $KATEX into $out"
