@@ -21,6 +21,7 @@ the page's content, so that both keep the formula's source rather than KaTeX's m
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -207,10 +208,16 @@ def typeset_page(page_html: str, typeset) -> tuple[str, int]:
     return "".join(out), count
 
 
+@functools.cache
+def _read(path: Path) -> str:
+    """A file's text, read once per build (every page with math inlines the stylesheet)."""
+    return path.read_text("utf-8")
+
+
 def inline_stylesheet(page_url: str, css_path: Path = STYLESHEET) -> str:
     """katex.min.css as a <style> element, its font URLs made relative to the page."""
     prefix = "../" * page_url.count("/")
-    css = FONT_URL.sub(f"url({prefix}assets/vendor/katex/fonts/", css_path.read_text("utf-8"))
+    css = FONT_URL.sub(f"url({prefix}assets/vendor/katex/fonts/", _read(css_path))
     return f"<style data-katex>{css}</style>"
 
 
