@@ -86,7 +86,7 @@ def finlstm_trainer(data):
     from finlstm.devices import enable_compilation_cache, use_cpu_cores
 
     use_cpu_cores()  # as every lesson's first cell does
-    enable_compilation_cache()  # in FINLSTM_JAX_CACHE, with the lessons' threshold
+    enable_compilation_cache()  # in FINLSTM_JAX_CACHE, as the lessons do
     from bench import DENSE, HIDDEN
     from finlstm.models import ModelConfig, StackedLSTM
     from finlstm.train import TrainConfig, fit

@@ -214,6 +214,7 @@ def test_fit_names_a_bad_training_set(train, message):
     [
         (TrainConfig(batch_size=0, progress=False), r"config.batch_size must be at least 1"),
         (TrainConfig(epochs=2.5, progress=False), r"config.epochs must be a whole number"),
+        (TrainConfig(seed=2**32, progress=False), r"config.seed must be at most 4294967295"),
         (TrainConfig(learning_rate=float("nan"), progress=False), r"learning_rate must be a"),
         ({"epochs": 1}, r"config must be a TrainConfig"),
     ],

@@ -50,6 +50,7 @@ CHECKS = textwrap.dedent(
     many_models.models_mesh = lambda n_models: None
     T.jit_forward.cache_clear()
     T._train_epoch_for.cache_clear()
+    T._start_for.cache_clear()
     one, one_outputs, one_many_devices, one_many_losses = train_all()
     one_devices = devices_holding(one.params)
     T.batch_mesh, many_models.models_mesh = batch_mesh, models_mesh

@@ -12,7 +12,7 @@ import jax
 from finlstm.devices import enable_compilation_cache
 
 # One fit of a small model in a fresh process, reporting how many programs it wrote to the
-# on-disk cache (compiled, and slow enough to keep) and how many it loaded from there.
+# on-disk cache (every program it compiled) and how many it loaded from there.
 FIT_ONCE = """
 import json
 import jax
@@ -58,7 +58,7 @@ def _fit_in_a_new_process(cache: str) -> dict:
 def test_a_second_process_loads_the_fit_programs_instead_of_compiling_them(tmp_path):
     first = _fit_in_a_new_process(str(tmp_path))
     assert first["loaded"] == 0
-    assert first["written"] >= 2  # at least the initialisation and the epoch
+    assert first["written"] >= 4  # the start, the epoch, the validation pass and its loss
     assert len(list(tmp_path.iterdir())) >= first["written"]
     second = _fit_in_a_new_process(str(tmp_path))
     assert second == {"written": 0, "loaded": first["written"]}

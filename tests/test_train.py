@@ -174,6 +174,40 @@ def test_fits_that_differ_only_in_seed_or_length_share_one_compiled_epoch(compil
     assert other_learning_rate["jit(train_epoch)"] == 1  # a new learning rate compiles
 
 
+def test_a_first_fit_compiles_at_most_four_programs_and_a_second_fit_none(compiles):
+    """Eager JAX compiles each operation it has not run before as a program of its own (a
+    key split, each optimiser moment, each step of the loss): the start of a fit is one
+    program, the validation loss another."""
+    train_set, val = _sine_task()
+    model = StackedLSTM(replace(SMALL, hidden_sizes=(8, 6)))  # a model of its own
+    config = TrainConfig(epochs=2, batch_size=32, progress=False)
+    with compiles() as first:
+        fit(model, train_set, val, config)
+    with compiles() as second:
+        fit(model, train_set, val, replace(config, seed=4))
+    # The validation pass and the loss may have been compiled by an earlier test (the loss
+    # serves every model), the start and the epoch are this model's own.
+    programs = {"jit(start)", "jit(train_epoch)", "jit(forward)", "jit(mse_loss)"}
+    assert set(first) <= programs, f"more programs than fit's own: {dict(first)}"
+    assert first["jit(start)"] == first["jit(train_epoch)"] == 1
+    assert max(first.values()) == 1
+    assert sum(second.values()) == 0
+
+
+def test_fit_initialises_from_the_first_key_of_its_seed_as_init_params_does():
+    from finlstm.train import init_params
+
+    train_set, val = _sine_task()
+    model = StackedLSTM(ModelConfig(hidden_sizes=(8, 4), dense_size=4, dropout=0.2))
+    config = TrainConfig(epochs=2, batch_size=32, progress=False, seed=2**31 + 5)
+    init_key, _ = jax.random.split(jax.random.key(config.seed))
+    given = init_params(model, init_key, train_set[0])
+    from_seed = fit(model, train_set, val, config)
+    from_params = fit(model, train_set, val, config, params=given)
+    assert from_seed.history == from_params.history
+    jax.tree.map(np.testing.assert_array_equal, from_seed.params, from_params.params)
+
+
 @pytest.mark.parametrize("batch_size", [32, 64])  # one device; the batch split over devices
 def test_every_epoch_of_every_fit_runs_the_program_compiled_for_the_first(batch_size, compiles):
     """Epoch 2 gets parameters placed where epoch 1 left them; unless epoch 1 got them

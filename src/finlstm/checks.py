@@ -64,12 +64,14 @@ NAN_POLICIES = ("raise", "ffill", "drop")
 # ---- single values ----------------------------------------------------------------------
 
 
-def whole_number(name: str, value, *, least: int = 1) -> None:
-    """value must be an int (not a bool, not a float) and at least `least`."""
+def whole_number(name: str, value, *, least: int = 1, most: int | None = None) -> None:
+    """value must be an int (not a bool, not a float), at least `least`, at most `most`."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise InputError(f"{name} must be a whole number, got {value!r} ({type(value).__name__})")
     if value < least:
         raise InputError(f"{name} must be at least {least}, got {value}")
+    if most is not None and value > most:
+        raise InputError(f"{name} must be at most {most}, got {value}")
 
 
 def positive_number(name: str, value) -> None:
@@ -210,7 +212,7 @@ def train_config(config) -> None:
     whole_number("config.epochs", config.epochs)
     whole_number("config.batch_size", config.batch_size)
     whole_number("config.patience", config.patience)
-    whole_number("config.seed", config.seed, least=0)
+    whole_number("config.seed", config.seed, least=0, most=2**32 - 1)
     positive_number("config.learning_rate", config.learning_rate)
     if config.clip_norm is not None:
         positive_number("config.clip_norm", config.clip_norm)

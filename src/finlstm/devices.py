@@ -157,8 +157,9 @@ def enable_compilation_cache(path: str | Path | None = None) -> Path | None:
     process or an earlier one, is loaded instead of compiled again.
 
     Location: `path`, else `$FINLSTM_JAX_CACHE`, else ~/.cache/finlstm/jax. Setting
-    FINLSTM_JAX_CACHE to "off" turns it off (returns None). Programs that compile in under
-    a tenth of a second are not stored. Call it before the first compilation.
+    FINLSTM_JAX_CACHE to "off" turns it off (returns None). Every program is stored, however
+    quick its compile, so that a re-run compiles nothing. Call it before the first
+    compilation.
     """
     setting = os.environ.get("FINLSTM_JAX_CACHE", "")
     if path is None and setting.lower() == "off":
@@ -167,5 +168,5 @@ def enable_compilation_cache(path: str | Path | None = None) -> Path | None:
     path = Path(path or setting or default)
     path.mkdir(parents=True, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", str(path))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
     return path

@@ -211,7 +211,13 @@ def predict(model: nn.Module, params: dict, x: np.ndarray, batch_size: int = 102
 def evaluate(model: nn.Module, params: dict, x, y, loss: str = "mse") -> float:
     """The loss of `params` on (x, y), dropout off."""
     outputs = predict(model, params, x)
-    return float(LOSSES[loss](jnp.asarray(outputs), jnp.asarray(y)))
+    return float(_jitted_loss(loss)(outputs, np.asarray(y, dtype=np.float32)))
+
+
+@functools.lru_cache(maxsize=8)
+def _jitted_loss(loss: str) -> Callable:
+    """LOSSES[loss] as one jitted program (eager, each of its operations is a program)."""
+    return jax.jit(LOSSES[loss])
 
 
 def fit(
@@ -243,15 +249,13 @@ def fit(
     if config.loss not in LOSSES:
         raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {config.loss!r}")
 
-    init_key, train_key = jax.random.split(jax.random.key(config.seed))
-    params = init_params(model, init_key, x_train) if params is None else params
-    opt_state = make_optimizer(config).init(params)
     # Every epoch's arguments placed as the epoch returns them, so that one program serves
     # every epoch (arrays placed differently would compile it again).
-    train_epoch, placement = _train_epoch_for(model, _what_the_epoch_depends_on(config))
-    params, opt_state, train_key, x_train_device, y_train_device = jax.device_put(
-        (params, opt_state, train_key, x_train, y_train), placement
-    )
+    settings = _what_the_epoch_depends_on(config)
+    train_epoch, placement = _train_epoch_for(model, settings)
+    start = _start_for(model, settings)
+    params, opt_state, train_key = start(np.uint32(config.seed), x_train[:1], params)
+    x_train_device, y_train_device = jax.device_put((x_train, y_train), placement)
 
     result = FitResult(params=params, history={"train_loss": [], "val_loss": []})
     best_val, waited = np.inf, 0
@@ -286,6 +290,25 @@ def _what_the_epoch_depends_on(config: TrainConfig) -> TrainConfig:
     """config with the fields that do not change the compiled epoch set to their defaults:
     fits that differ only in seed, epoch count, patience or progress bar share a program."""
     return replace(config, seed=0, epochs=1, patience=1, progress=False)
+
+
+@functools.lru_cache(maxsize=32)
+def _start_for(model: nn.Module, config: TrainConfig) -> Callable:
+    """The start of a fit as one jitted program, built once per model and training settings:
+    (seed (uint32), one sample (1, time, features), params or None) -> (params, optimiser
+    state, the key of the epochs), placed where the epochs want them. Params given are kept;
+    None initialises them from the seed's first key. One program instead of a dozen small
+    ones (splitting the key, filling each optimiser moment) that compile one by one."""
+    optimizer = make_optimizer(config)
+
+    def start(seed, sample, params):
+        init_key, train_key = jax.random.split(jax.random.key(seed))
+        if params is None:
+            params = model.init(init_key, sample, train=False)["params"]
+        return params, optimizer.init(params), train_key
+
+    _, placement = _train_epoch_for(model, config)
+    return jax.jit(start, out_shardings=placement)
 
 
 @functools.lru_cache(maxsize=32)
