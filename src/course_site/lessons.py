@@ -14,6 +14,7 @@ file, the failing cell and its line in the .py file, and the error.
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import os
 import sys
@@ -144,9 +145,9 @@ def kernel_environment(environ: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def execute(source: Path):
+def execute(source: Path, kernel_log: Path | None = None):
     """Run one lesson top to bottom in a fresh kernel; return the executed notebook."""
-    return execute_timed(source)[0]
+    return execute_timed(source, kernel_log)[0]
 
 
 # Run in the kernel outside the notebook's cells: nothing is printed or bound to a name
@@ -155,17 +156,22 @@ START_TIMER = "__import__('course_site.compile_timer', fromlist=['start']).start
 READ_TIMER = "__import__('course_site.compile_timer', fromlist=['seconds']).seconds()"
 
 
-def execute_timed(source: Path):
+def execute_timed(source: Path, kernel_log: Path | None = None):
     """Run one lesson top to bottom in a fresh kernel; return (the executed notebook, the
     seconds its kernel spent compiling JAX programs: `course_site.compile_timer`, or None
     where the kernel could not run the timer, which never fails the lesson).
 
     The timer starts before the first cell and is read after the last code cell, through
     the kernel client, in silent requests that leave no trace in the notebook.
+
+    kernel_log: a file for what the kernel process itself prints (its own log lines, and
+    text written straight to its stdout or stderr rather than through a cell's output);
+    None leaves them on this process's terminal. A kernel that dies is reported with the
+    end of that file.
     """
     import jupytext
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     notebook = jupytext.read(source, fmt="py:percent")
     notebook.metadata["kernelspec"] = {
@@ -197,6 +203,11 @@ def execute_timed(source: Path):
             ok = value and value.get("status") == "ok"
             compile_s[0] = float(value["data"]["text/plain"]) if ok else None
 
+    running = [None]  # the index of the cell executing now, for a kernel that dies
+
+    def note_running(cell, cell_index):
+        running[0] = cell_index
+
     client = NotebookClient(
         notebook,
         timeout=CELL_TIMEOUT_S,
@@ -204,12 +215,23 @@ def execute_timed(source: Path):
         record_timing=False,  # no timestamps, so two runs give the same file
         resources={"metadata": {"path": str(source.parent)}},
         on_notebook_start=start_timer,
+        on_cell_execute=note_running,
         on_cell_executed=read_timer,
     )
-    try:
-        client.execute(env=kernel_environment(os.environ))
-    except (CellExecutionError, CellTimeoutError) as error:
-        raise LessonError(_describe_failure(source, notebook, error)) from None
+    with contextlib.ExitStack() as stack:
+        output = {}
+        if kernel_log is not None:
+            kernel_log.parent.mkdir(parents=True, exist_ok=True)
+            log_file = stack.enter_context(kernel_log.open("w"))
+            output = {"stdout": log_file, "stderr": log_file}
+        try:
+            client.execute(env=kernel_environment(os.environ), **output)
+        except (CellExecutionError, CellTimeoutError) as error:
+            raise LessonError(_describe_failure(source, notebook, error)) from None
+        except DeadKernelError as error:
+            raise LessonError(
+                _describe_dead_kernel(source, notebook, running[0], error, kernel_log)
+            ) from None
     return merge_streams(notebook), compile_s[0]
 
 
@@ -236,6 +258,25 @@ def merge_streams(notebook):
         if "outputs" in cell:
             cell["outputs"] = merged
     return notebook
+
+
+def _describe_dead_kernel(source: Path, notebook, index, error: Exception, kernel_log) -> str:
+    """The message for a kernel that died while cell `index` ran (None: before any cell)."""
+    where = source.relative_to(source.parents[1])  # lessons_src/NAME.py
+    if index is None:
+        message = f"lesson {where}: its kernel died ({str(error).strip()[-300:]})"
+    else:
+        code = "\n".join("    " + line for line in notebook.cells[index].source.splitlines()[:15])
+        message = (
+            f"lesson {where}: its kernel died in cell {index + 1} "
+            f"(line {_cell_line(source, index)} of the file):\n{code}"
+        )
+    if kernel_log is not None:
+        tail = kernel_log.read_text(errors="replace").strip().splitlines()[-15:]
+        message += f"\nthe kernel's own output ({kernel_log}), last lines:\n" + "\n".join(
+            "    " + line for line in tail
+        )
+    return message
 
 
 def _describe_failure(source: Path, notebook, error: Exception) -> str:
@@ -306,15 +347,19 @@ def _execute_all(sources, cached, jobs, log, project) -> None:
     """Execute `sources` (in course order, `jobs` at a time) into their `cached` files."""
     import nbformat
 
-    failed = threading.Event()
+    failed, one_line_at_a_time = threading.Event(), threading.Lock()
+
+    def say(message: str) -> None:  # lines from two lessons never run into each other
+        with one_line_at_a_time:
+            log(message)
 
     def run(source: Path) -> None:
         if failed.is_set():
             return  # a lesson has failed: start no other
         started = time.perf_counter()
-        log(f"lessons: executing {source.name} ...")
+        say(f"lessons: executing {source.name} ...")
         try:
-            notebook, compile_s = execute_timed(source)
+            notebook, compile_s = execute_timed(source, project.cache / f"{source.stem}.log")
         except BaseException:
             failed.set()
             raise
@@ -322,7 +367,7 @@ def _execute_all(sources, cached, jobs, log, project) -> None:
         nbformat.write(notebook, partial)
         partial.replace(cached[source])  # never a half-written cache entry
         compiling = "" if compile_s is None else f" (compile {compile_s:.1f} s)"
-        log(f"lessons: {source.name} done in {time.perf_counter() - started:.1f} s{compiling}")
+        say(f"lessons: {source.name} done in {time.perf_counter() - started:.1f} s{compiling}")
         for old in project.cache.glob(f"{source.stem}-*.ipynb"):
             if old != cached[source]:
                 old.unlink()
