@@ -27,7 +27,7 @@ def project(tmp_path, monkeypatch):
         (project.sources / f"{name}.py").write_text(f"# %%\nprint({name!r})\n")
     executed = []
 
-    def fake_execute(source):
+    def fake_execute(source, kernel_log=None):
         executed.append(source.stem)
         return nbformat.v4.new_notebook(), 0.0
 
