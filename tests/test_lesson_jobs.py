@@ -1,10 +1,9 @@
 """Executing lessons several at a time: they really run at once, `jobs=1` runs them one by
-one, the longest start first, and a failure starts no later lesson but keeps the ones that
-finished; what a kernel prints outside its cells goes to a log file, not the terminal."""
+one, and a failure starts no later lesson but keeps the ones that finished; what a kernel
+prints outside its cells goes to a log file, not the terminal."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 
@@ -95,40 +94,6 @@ def test_a_failure_starts_no_later_lesson_and_keeps_the_finished_ones(project, m
     assert sorted(executed) == ["m1_a", "m2_b"]
     assert [p.name.split("-")[0] for p in project.cache.glob("*.ipynb")] == ["m2_b"]
     assert not list(project.output.glob("*.ipynb")), "nothing is published after a failure"
-
-
-def test_lessons_start_longest_first_by_their_last_run_and_publish_in_course_order(
-    project, monkeypatch
-):
-    (project.cache).mkdir(parents=True)
-    (project.cache / "seconds.json").write_text(json.dumps({"m1_a": 1, "m2_b": 5, "m3_c": 3}))
-    started = []
-
-    def execute(source, kernel_log=None):
-        started.append(source.stem)
-        return nbformat.v4.new_notebook(), 0.0
-
-    monkeypatch.setattr(lessons, "execute_timed", execute)
-    written = lessons.build(log=lambda message: None, project=project, jobs=1)
-    assert started == ["m4_d", "m2_b", "m3_c", "m1_a"]  # not timed yet counts as longest
-    assert [path.stem for path in written] == NAMES
-    timed = json.loads((project.cache / "seconds.json").read_text())
-    assert sorted(timed) == NAMES and timed["m2_b"] < 5  # this run's times replace the last
-
-
-def test_of_two_failures_the_first_in_course_order_is_raised(project, monkeypatch):
-    (project.cache).mkdir(parents=True)
-    (project.cache / "seconds.json").write_text(json.dumps({"m1_a": 1, "m2_b": 2, "m4_d": 9}))
-    both_started = threading.Barrier(2, timeout=10)
-
-    def execute(source, kernel_log=None):
-        both_started.wait()  # m4_d (the longest) and m2_b start together
-        raise lessons.LessonError(f"lesson lessons_src/{source.stem}.py failed")
-
-    monkeypatch.setattr(lessons, "execute_timed", execute)
-    (project.sources / "m3_c.py").unlink()  # leaves m1_a, m2_b, m4_d
-    with pytest.raises(lessons.LessonError, match=r"m2_b\.py failed"):  # m1_a never started
-        lessons.build(log=lambda message: None, project=project, jobs=2)
 
 
 def test_the_command_refuses_a_job_count_below_one(capsys):

@@ -38,7 +38,6 @@ __all__ = [
 ]
 
 CELL_TIMEOUT_S = 900
-SECONDS_FILE = "seconds.json"  # in the cache folder: each lesson's last execution time
 
 
 @dataclass(frozen=True)
@@ -345,16 +344,10 @@ def build(
 
 
 def _execute_all(sources, cached, jobs, log, project) -> None:
-    """Execute `sources` (given in course order), `jobs` at a time, into their `cached` files.
-
-    They start longest first, by how long each took the last time it ran here (a lesson
-    not yet timed counts as longest, ties keep course order), so that a long lesson does
-    not start last and run alone while the other cores wait.
-    """
+    """Execute `sources` (in course order, `jobs` at a time) into their `cached` files."""
     import nbformat
 
     failed, one_line_at_a_time = threading.Event(), threading.Lock()
-    seconds = _last_run_seconds(project)
 
     def say(message: str) -> None:  # lines from two lessons never run into each other
         with one_line_at_a_time:
@@ -374,47 +367,22 @@ def _execute_all(sources, cached, jobs, log, project) -> None:
         nbformat.write(notebook, partial)
         partial.replace(cached[source])  # never a half-written cache entry
         compiling = "" if compile_s is None else f" (compile {compile_s:.1f} s)"
-        seconds[source.stem] = round(time.perf_counter() - started, 1)
-        say(f"lessons: {source.name} done in {seconds[source.stem]:.1f} s{compiling}")
+        say(f"lessons: {source.name} done in {time.perf_counter() - started:.1f} s{compiling}")
         for old in project.cache.glob(f"{source.stem}-*.ipynb"):
             if old != cached[source]:
                 old.unlink()
 
     started = time.perf_counter()
     jobs = min(jobs, len(sources))
-    longest_first = sorted(sources, key=lambda source: -seconds.get(source.stem, float("inf")))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {source: pool.submit(run, source) for source in longest_first}
-    _write_last_run_seconds(project, seconds)
-    failures = [futures[source].exception() for source in sources if futures[source].exception()]
+        futures = [pool.submit(run, source) for source in sources]
+    failures = [future.exception() for future in futures if future.exception()]
     if failures:
         raise failures[0]  # the first in course order
     log(
         f"lessons: {len(sources)} executed in {time.perf_counter() - started:.1f} s, "
         f"{jobs} at a time"
     )
-
-
-def _last_run_seconds(project: Project) -> dict[str, float]:
-    """{lesson name: seconds its last execution here took}, from .cache/lessons/seconds.json
-    ({} when there is none or it cannot be read: the order is only a schedule)."""
-    import json
-
-    try:
-        found = json.loads((project.cache / SECONDS_FILE).read_text())
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(found, dict):
-        return {}
-    return {name: float(v) for name, v in found.items() if isinstance(v, int | float)}
-
-
-def _write_last_run_seconds(project: Project, seconds: dict[str, float]) -> None:
-    import json
-
-    partial = project.cache / f"{SECONDS_FILE}.partial"
-    partial.write_text(json.dumps(dict(sorted(seconds.items())), indent=1) + "\n")
-    partial.replace(project.cache / SECONDS_FILE)
 
 
 def publish(cached: Path, source: Path, project: Project = PROJECT) -> str:
