@@ -62,7 +62,7 @@ class TrainConfig:
     # "mse", "bce" (binary, logits), "cross_entropy" (classes, logits) or "qlike" (outputs
     # are log variances, targets variance proxies > 0)
     loss: str = "mse"
-    seed: int = 0
+    seed: int = 0  # from 0 to 2**32 - 1; every random draw of a fit comes from it
     progress: bool = True  # a tqdm bar over epochs
 
 
