@@ -218,12 +218,10 @@ def execute_timed(source: Path, kernel_log: Path | None = None):
         on_cell_execute=note_running,
         on_cell_executed=read_timer,
     )
-    with contextlib.ExitStack() as stack:
-        output = {}
-        if kernel_log is not None:
-            kernel_log.parent.mkdir(parents=True, exist_ok=True)
-            log_file = stack.enter_context(kernel_log.open("w"))
-            output = {"stdout": log_file, "stderr": log_file}
+    if kernel_log is not None:
+        kernel_log.parent.mkdir(parents=True, exist_ok=True)
+    with kernel_log.open("w") if kernel_log else contextlib.nullcontext() as log_file:
+        output = {"stdout": log_file, "stderr": log_file} if log_file else {}
         try:
             client.execute(env=kernel_environment(os.environ), **output)
         except (CellExecutionError, CellTimeoutError) as error:
@@ -266,16 +264,10 @@ def _describe_dead_kernel(source: Path, notebook, index, error: Exception, kerne
     if index is None:
         message = f"lesson {where}: its kernel died ({str(error).strip()[-300:]})"
     else:
-        code = "\n".join("    " + line for line in notebook.cells[index].source.splitlines()[:15])
-        message = (
-            f"lesson {where}: its kernel died in cell {index + 1} "
-            f"(line {_cell_line(source, index)} of the file):\n{code}"
-        )
+        message = f"lesson {where}: its kernel died in {_cell_and_code(source, notebook, index)}"
     if kernel_log is not None:
         tail = kernel_log.read_text(errors="replace").strip().splitlines()[-15:]
-        message += f"\nthe kernel's own output ({kernel_log}), last lines:\n" + "\n".join(
-            "    " + line for line in tail
-        )
+        message += f"\nthe kernel's own output ({kernel_log}), last lines:\n{_indented(tail)}"
     return message
 
 
@@ -293,12 +285,20 @@ def _describe_failure(source: Path, notebook, error: Exception) -> str:
         return f"lesson {where} failed: {str(error).strip()[-800:]}"
     index, cell = failed
     output = next(out for out in cell.outputs if out.output_type == "error")
-    code = "\n".join("    " + line for line in cell.source.splitlines()[:15])
     return (
-        f"lesson {where} failed in cell {index + 1} "
-        f"(line {_cell_line(source, index)} of the file):\n{code}\n"
+        f"lesson {where} failed in {_cell_and_code(source, notebook, index)}\n"
         f"{output.ename}: {output.evalue}"
     )
+
+
+def _cell_and_code(source: Path, notebook, index: int) -> str:
+    """'cell N (line L of the file):' and the cell's first 15 lines, indented."""
+    code = _indented(notebook.cells[index].source.splitlines()[:15])
+    return f"cell {index + 1} (line {_cell_line(source, index)} of the file):\n{code}"
+
+
+def _indented(lines: list[str]) -> str:
+    return "\n".join("    " + line for line in lines)
 
 
 def default_jobs() -> int:
