@@ -1,6 +1,7 @@
 """Tests of finlstm.train: learning, early stopping, determinism, the NaN guard, bad input,
 and how often it compiles."""
 
+import functools
 from dataclasses import replace
 
 import jax
@@ -159,7 +160,7 @@ def test_qlike_loss_is_minimised_at_the_log_of_the_mean_variance():
     assert float(grad(0.0)) < 0 < float(grad(1.0))
 
 
-def test_fits_that_differ_only_in_seed_or_length_share_one_compiled_epoch(compiles):
+def test_fits_that_differ_only_in_seed_length_or_learning_rate_share_one_program(compiles):
     train_set, val = _sine_task()
     model = StackedLSTM(replace(SMALL, hidden_sizes=(8, 5)))  # a model of its own
     base = TrainConfig(epochs=1, batch_size=32, progress=False)
@@ -169,9 +170,51 @@ def test_fits_that_differ_only_in_seed_or_length_share_one_compiled_epoch(compil
         fit(model, train_set, val, replace(base, epochs=2, seed=3))
     with compiles() as other_learning_rate:
         fit(model, train_set, val, replace(base, learning_rate=5e-3))
-    assert first["jit(train_epoch)"] == 1
-    assert other_seed_and_length["jit(train_epoch)"] == 0
-    assert other_learning_rate["jit(train_epoch)"] == 1  # a new learning rate compiles
+    with compiles() as other_clipping:
+        fit(model, train_set, val, replace(base, clip_norm=None))
+    assert first["jit(train_epoch)"] == first["jit(start)"] == 1
+    assert sum(other_seed_and_length.values()) == 0
+    assert sum(other_learning_rate.values()) == 0
+    assert other_clipping["jit(train_epoch)"] == 1  # clipping or not is another program
+
+
+def test_the_shared_program_trains_at_each_fits_own_learning_rate():
+    """A program compiled for one learning rate must not keep it: after a fit at 1e-3, a
+    fit at 1e-30 (Adam's steps are then about 1e-30) leaves the parameters where they began."""
+    train_set, val = _sine_task()
+    model = StackedLSTM(replace(SMALL, hidden_sizes=(8, 9)))  # a model of its own
+    config = TrainConfig(epochs=2, patience=2, batch_size=32, progress=False)
+    start = fit(model, train_set, val, replace(config, epochs=1)).params
+    moved = fit(model, train_set, val, config, params=start)
+    held = fit(model, train_set, val, replace(config, learning_rate=1e-30), params=start)
+    distance = jax.tree.map(lambda a, b: float(jnp.max(jnp.abs(a - b))), moved.params, start)
+    assert max(jax.tree.leaves(distance)) > 1e-4
+    for got, began in zip(jax.tree.leaves(held.params), jax.tree.leaves(start), strict=True):
+        np.testing.assert_allclose(got, began, rtol=0, atol=1e-20)
+
+
+@pytest.mark.parametrize("clip_norm", [1.0, None])
+def test_the_optimiser_is_optax_adam_after_clipping_bit_for_bit(clip_norm):
+    import optax
+
+    from finlstm.train import make_optimizer
+
+    params = {"w": jnp.linspace(-1.0, 1.0, 12).reshape(3, 4), "b": jnp.zeros(4)}
+    grads = jax.tree.map(lambda p: 3.0 * jnp.cos(7.0 * p + 1.0), params)  # global norm > 1
+    plain = optax.adam(3e-3)
+    if clip_norm is not None:
+        plain = optax.chain(optax.clip_by_global_norm(clip_norm), plain)
+
+    @functools.partial(jax.jit, static_argnums=0)  # a new program for each optimiser
+    def two_steps(optimizer):
+        state, p = optimizer.init(params), params
+        for _ in range(2):
+            updates, state = optimizer.update(grads, state, p)
+            p = optax.apply_updates(p, updates)
+        return p
+
+    got = two_steps(make_optimizer(TrainConfig(learning_rate=3e-3, clip_norm=clip_norm)))
+    jax.tree.map(np.testing.assert_array_equal, got, two_steps(plain))
 
 
 def test_a_first_fit_compiles_at_most_four_programs_and_a_second_fit_none(compiles):

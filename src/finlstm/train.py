@@ -77,11 +77,23 @@ class FitResult:
 
 
 def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
-    """Adam, after clipping the global gradient norm (keeps one bad batch from blowing up)."""
-    adam = optax.adam(config.learning_rate)
-    if config.clip_norm is None:
+    """Adam, after clipping the global gradient norm (keeps one bad batch from blowing up).
+
+    The learning rate lives in the optimiser's state (`optax.inject_hyperparams`), not in
+    the compiled step as a constant, so fits that differ only in learning rate share one
+    compiled program.
+    """
+    return optax.inject_hyperparams(_clipped_adam, static_args="clip_norm")(
+        learning_rate=config.learning_rate, clip_norm=config.clip_norm
+    )
+
+
+def _clipped_adam(learning_rate, clip_norm) -> optax.GradientTransformation:
+    """optax.adam(learning_rate), after clipping to clip_norm unless it is None."""
+    adam = optax.adam(learning_rate)
+    if clip_norm is None:
         return adam
-    return optax.chain(optax.clip_by_global_norm(config.clip_norm), adam)
+    return optax.chain(optax.clip_by_global_norm(clip_norm), adam)
 
 
 def init_params(model: nn.Module, key: Array, sample_input: Array) -> dict:
@@ -254,7 +266,8 @@ def fit(
     settings = _what_the_epoch_depends_on(config)
     train_epoch, placement = _train_epoch_for(model, settings)
     start = _start_for(model, settings)
-    params, opt_state, train_key = start(np.uint32(config.seed), x_train[:1], params)
+    hyperparams = {"learning_rate": np.float32(config.learning_rate)}
+    params, opt_state, train_key = start(np.uint32(config.seed), x_train[:1], params, hyperparams)
     x_train_device, y_train_device = jax.device_put((x_train, y_train), placement)
 
     result = FitResult(params=params, history={"train_loss": [], "val_loss": []})
@@ -288,24 +301,34 @@ def fit(
 
 def _what_the_epoch_depends_on(config: TrainConfig) -> TrainConfig:
     """config with the fields that do not change the compiled epoch set to their defaults:
-    fits that differ only in seed, epoch count, patience or progress bar share a program."""
-    return replace(config, seed=0, epochs=1, patience=1, progress=False)
+    fits that differ only in seed, epoch count, patience, progress bar or learning rate
+    share a program."""
+    return replace(
+        config,
+        seed=0,
+        epochs=1,
+        patience=1,
+        progress=False,
+        learning_rate=TrainConfig.learning_rate,
+    )
 
 
 @functools.lru_cache(maxsize=32)
 def _start_for(model: nn.Module, config: TrainConfig) -> Callable:
     """The start of a fit as one jitted program, built once per model and training settings:
-    (seed (uint32), one sample (1, time, features), params or None) -> (params, optimiser
+    (seed (uint32), one sample (1, time, features), params or None, the optimiser's
+    hyperparameters {"learning_rate": a float32 scalar}) -> (params, optimiser
     state, the key of the epochs), placed where the epochs want them. Params given are kept;
     None initialises them from the seed's first key. One program instead of a dozen small
     ones (splitting the key, filling each optimiser moment) that compile one by one."""
     optimizer = make_optimizer(config)
 
-    def start(seed, sample, params):
+    def start(seed, sample, params, hyperparams):
         init_key, train_key = jax.random.split(jax.random.key(seed))
         if params is None:
             params = model.init(init_key, sample, train=False)["params"]
-        return params, optimizer.init(params), train_key
+        state = optimizer.init(params)._replace(hyperparams=hyperparams)
+        return params, state, train_key
 
     _, placement = _train_epoch_for(model, config)
     return jax.jit(start, out_shardings=placement)
