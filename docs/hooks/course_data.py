@@ -1,8 +1,11 @@
 """Validate the course data (docs/data/*.yml) and publish it as assets/course-data.json.
 
 The interactive layer (XP, quiz, flashcards, progress) reads that JSON; contributors edit
-the YAML. A mistake stops the build with the file, the line and what is wrong: a question
-with no correct answer or two, an empty explanation, a duplicate id, an unknown module.
+the YAML. Each module page also gets its banner ("Module 4 of 6" and a place for its XP)
+here, in the HTML, and the summary's progress box a placeholder of the chart's size, so
+that a page does not move when the script fills them in. A mistake stops the build with
+the file, the line and what is wrong: a question with no correct answer or two, an empty
+explanation, a duplicate id, an unknown module.
 
 Run alone: `python docs/hooks/course_data.py` validates and prints a summary.
 """
@@ -203,6 +206,50 @@ def on_pre_build(config, **kwargs):
         _course = load_course()
     except CourseDataError as error:
         raise PluginError(f"course data: {error}") from None
+
+
+def banner_html(module: dict, modules: int) -> str:
+    """The line under a module page's title: its number, and an empty XP slot that
+    course.js fills with what this browser has earned."""
+    return (
+        '<p class="course-banner" data-search-exclude>'
+        f'<span class="course-banner__module">Module {module["number"]} of {modules}</span>'
+        f'<span class="course-banner__xp" data-course-module-xp="{module["id"]}"></span></p>'
+    )
+
+
+# The progress chart course.js draws (drawProgress): one 34-unit row per module in a drawing
+# 640 units wide, 10 units of margin. The placeholder below has its size.
+CHART_WIDTH, CHART_ROW, CHART_MARGIN = 640, 34, 10
+PROGRESS_BOX = '<div class="course-progress"></div>'
+
+
+def progress_placeholder(modules: list[dict]) -> str:
+    """What the progress box holds until course.js draws it: the same lines and an empty
+    chart of the same size."""
+    possible = sum(sum(m["xp"].values()) for m in modules)
+    height = len(modules) * CHART_ROW + CHART_MARGIN
+    return (
+        '<div class="course-progress">'
+        f'<p class="course-progress__total">Total: … of {possible} XP</p>'
+        f'<svg viewBox="0 0 {CHART_WIDTH} {height}" class="course-chart" aria-hidden="true">'
+        "</svg>"
+        '<button class="md-button course-reset" type="button" disabled>Reset all progress'
+        "</button></div>"
+    )
+
+
+def on_page_content(html, page, config, files, **kwargs):
+    html = html.replace(PROGRESS_BOX, progress_placeholder(_course["modules"]))
+    module = next((m for m in _course["modules"] if m["page"] == page.file.src_uri), None)
+    if module is None:
+        return html
+    title, closed, rest = html.partition("</h1>")
+    if not closed:
+        from mkdocs.exceptions import PluginError
+
+        raise PluginError(f"{page.file.src_uri}: a module page needs a '# title' line")
+    return title + closed + banner_html(module, len(_course["modules"])) + rest
 
 
 def on_post_build(config, **kwargs):

@@ -402,3 +402,47 @@ def test_nothing_on_the_quiz_pages_first_screen_waits_to_be_pushed_down(
         f"the element after the empty quiz starts at {after} px, on the first screen: "
         "it would jump when the questions arrive"
     )
+
+
+# Where each element that starts on the first screen of a page's content begins, by a key
+# that does not change when course.js fills it in.
+FIRST_SCREEN_TOPS = """
+() => Object.fromEntries(
+  [...document.querySelector(".md-content__inner").children]
+    .map((el) => [el.id || el.className || el.textContent.trim().slice(0, 40),
+                  Math.round(el.getBoundingClientRect().top)])
+    .filter(([, top]) => top < window.innerHeight))
+"""
+
+
+@pytest.mark.slow
+def test_a_module_pages_first_screen_stays_put_when_course_js_runs(browser, site_server, site_dir):
+    """The line under a module's title ("Module 4 of 6" and its XP) comes with the page and
+    course.js only fills in the XP: were the script to add the line, everything under the
+    title would move down when it ran (layout shift, Lighthouse's CLS)."""
+    course = json.loads((site_dir / "assets" / "course-data.json").read_text())
+    for module in course["modules"]:
+        url = site_server + "/" + module["page"].removesuffix(".md") + "/"
+        tops, banners = {}, {}
+        for script in ("blocked", "run"):
+            context = browser.new_context(viewport=PHONE)
+            if script == "blocked":
+                context.route("**/course.js", lambda route: route.abort())
+            page = context.new_page()
+            try:
+                page.goto(url)
+                if script == "run":
+                    page.wait_for_function(
+                        "document.querySelector('[data-course-module-xp]')"
+                        "?.textContent.endsWith(' XP')"
+                    )
+                tops[script] = page.evaluate(FIRST_SCREEN_TOPS)
+                banners[script] = page.locator(".course-banner").all_inner_texts()
+            finally:
+                context.close()
+        number = f"Module {module['number']} of {len(course['modules'])}"
+        assert [text.split("\n")[0] for text in banners["blocked"]] == [number], banners
+        assert len(banners["run"]) == 1 and banners["run"][0].endswith(" XP"), banners
+        moved = {k: (top, tops["run"].get(k)) for k, top in tops["blocked"].items()}
+        moved = {k: v for k, v in moved.items() if v[0] != v[1]}
+        assert not moved, f"{module['page']}: moved when course.js ran: {moved}"

@@ -436,21 +436,7 @@
     refreshXp();
   }
 
-  // ---- module banner, checklists, Feynman, notes ---------------------------------------------
-
-  function addBanner(module, content) {
-    if (content.querySelector(".course-banner")) {
-      return;
-    }
-    var banner = el("p", "course-banner");
-    banner.appendChild(el("span", "course-banner__module",
-      "Module " + module.number + " of " + course.modules.length));
-    var xp = el("span", "course-banner__xp");
-    xp.setAttribute("data-course-module-xp", module.id);
-    banner.appendChild(xp);
-    var title = content.querySelector("h1");
-    content.insertBefore(banner, title ? title.nextSibling : content.firstChild);
-  }
+  // ---- checklists, Feynman, notes (the module banner comes with the page: course_data.py) ----
 
   function wireChecklists(module, content) {
     var boxes = content.querySelectorAll(".admonition.example .task-list-item input[type=checkbox]");
@@ -824,6 +810,7 @@
     if (complete) {
       container.appendChild(el("p", "course-complete", "✓ Course complete: every module's work is done."));
     }
+    // docs/hooks/course_data.py puts a placeholder of this drawing's size in the page.
     var rowHeight = 34;
     var width = 640;
     var labelWidth = 210;
@@ -865,11 +852,10 @@
     if (!content || !course) {
       return;
     }
-    content.querySelectorAll(".course-notes, .course-banner, .course-textarea").forEach(
+    content.querySelectorAll(".course-notes, .course-textarea").forEach(
       function (node) { node.remove(); });
     var module = currentModule();
     if (module) {
-      addBanner(module, content);
       wireChecklists(module, content);
       addFeynman(module, content);
       if (module.xp.notes) {

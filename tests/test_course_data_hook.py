@@ -1,0 +1,63 @@
+"""The course-data hook's HTML (docs/hooks/course_data.py): what course.js fills in later
+comes with the page, at its final size, so the page does not move when the script runs."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location(
+    "course_data", ROOT / "docs" / "hooks" / "course_data.py"
+)
+course_data = importlib.util.module_from_spec(_spec)
+sys.modules["course_data"] = course_data  # its dataclass looks itself up there
+_spec.loader.exec_module(course_data)
+course_data.on_pre_build(config={})
+MODULES = course_data._course["modules"]
+
+
+def page(src_uri: str) -> SimpleNamespace:
+    return SimpleNamespace(file=SimpleNamespace(src_uri=src_uri))
+
+
+def content(html: str, src_uri: str) -> str:
+    return course_data.on_page_content(html, page=page(src_uri), config={}, files=None)
+
+
+def test_a_module_page_gets_its_banner_right_under_its_title():
+    module = MODULES[3]
+    html = content('<h1 id="m">Title</h1>\n<p>First.</p>', module["page"])
+    banner, rest = re.match(
+        r"<h1.*?</h1>(<p class=\"course-banner\".*?</p>)(.*)", html, flags=re.DOTALL
+    ).groups()
+    assert f"Module {module['number']} of {len(MODULES)}" in banner
+    assert f'data-course-module-xp="{module["id"]}"' in banner
+    assert "data-search-exclude" in banner  # "Module 4 of 6" is not what a search is for
+    assert rest == "\n<p>First.</p>"
+
+
+def test_other_pages_are_left_as_they_are():
+    html = '<h1 id="l">Library</h1><p>Text.</p>'
+    assert content(html, "library.md") == html
+
+
+def test_a_module_page_without_a_title_is_named():
+    from mkdocs.exceptions import PluginError
+
+    with pytest.raises(PluginError, match=re.escape(MODULES[0]["page"]) + ".*# title"):
+        content("<p>No title.</p>", MODULES[0]["page"])
+
+
+def test_the_progress_box_holds_an_empty_chart_of_the_drawn_ones_size():
+    html = content('<h2>Your progress</h2>\n<div class="course-progress"></div>', "x.md")
+    possible = sum(sum(m["xp"].values()) for m in MODULES)
+    assert f"Total: … of {possible} XP" in html
+    # course.js draws one 34-unit row per module, 640 units wide, 10 units of margin
+    assert f'viewBox="0 0 640 {34 * len(MODULES) + 10}"' in html
+    assert '<div class="course-progress"></div>' not in html
