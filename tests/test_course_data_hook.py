@@ -54,10 +54,21 @@ def test_a_module_page_without_a_title_is_named():
         content("<p>No title.</p>", MODULES[0]["page"])
 
 
-def test_the_progress_box_holds_an_empty_chart_of_the_drawn_ones_size():
+def test_the_progress_box_comes_with_a_bar_per_module_for_the_script_to_fill():
     html = content('<h2>Your progress</h2>\n<div class="course-progress"></div>', "x.md")
-    possible = sum(sum(m["xp"].values()) for m in MODULES)
-    assert f"Total: … of {possible} XP" in html
-    # course.js draws one 34-unit row per module, 640 units wide, 10 units of margin
-    assert f'viewBox="0 0 640 {34 * len(MODULES) + 10}"' in html
+    possible = [sum(m["xp"].values()) for m in MODULES]
+    assert f'Total: <span class="course-progress__earned">…</span> of {sum(possible)} XP' in html
+    bars = re.findall(r'<li class="course-bar" data-course-bar="([^"]+)">(.*?)</li>', html)
+    assert [module_id for module_id, _ in bars] == [m["id"] for m in MODULES]
+    for (_, bar), module, xp in zip(bars, MODULES, possible, strict=True):
+        assert f"{module['number']} · {module['title']}" in bar
+        assert f'style="width: {100 * xp / max(possible):.1f}%"' in bar  # the track
+        assert f'<span class="course-bar__earned">…</span> / {xp} XP' in bar
+    assert "<button" in html and "disabled" in html  # until course.js wires it
     assert '<div class="course-progress"></div>' not in html
+
+
+def test_a_module_title_is_escaped_in_the_progress_box():
+    module = {**MODULES[0], "title": "Gates <b> & cells"}
+    html = course_data.progress_html([module])
+    assert "Gates &lt;b&gt; &amp; cells" in html and "<b>" not in html

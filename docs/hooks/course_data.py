@@ -2,8 +2,8 @@
 
 The interactive layer (XP, quiz, flashcards, progress) reads that JSON; contributors edit
 the YAML. Each module page also gets its banner ("Module 4 of 6" and a place for its XP)
-here, in the HTML, and the summary's progress box a placeholder of the chart's size, so
-that a page does not move when the script fills them in. A mistake stops the build with
+here, in the HTML, and the summary page its progress bars, so that a page does not move
+when the script fills them in. A mistake stops the build with
 the file, the line and what is wrong: a question with no correct answer or two, an empty
 explanation, a duplicate id, an unknown module.
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
 import yaml
@@ -218,29 +219,36 @@ def banner_html(module: dict, modules: int) -> str:
     )
 
 
-# The progress chart course.js draws (drawProgress): one 34-unit row per module in a drawing
-# 640 units wide, 10 units of margin. The placeholder below has its size.
-CHART_WIDTH, CHART_ROW, CHART_MARGIN = 640, 34, 10
 PROGRESS_BOX = '<div class="course-progress"></div>'
 
 
-def progress_placeholder(modules: list[dict]) -> str:
-    """What the progress box holds until course.js draws it: the same lines and an empty
-    chart of the same size."""
-    possible = sum(sum(m["xp"].values()) for m in modules)
-    height = len(modules) * CHART_ROW + CHART_MARGIN
+def progress_html(modules: list[dict]) -> str:
+    """The summary page's progress box: the total, one bar per module (its track as long as
+    its XP is large next to the largest module's) and the reset button. course.js fills in
+    what this browser has earned; until then the numbers read "…" and the bars are empty."""
+    possible = [sum(m["xp"].values()) for m in modules]
+    rows = "".join(
+        f'<li class="course-bar" data-course-bar="{m["id"]}">'
+        f'<span class="course-bar__label">{m["number"]} · {escape(m["title"])}</span>'
+        f'<span class="course-bar__track" style="width: {100 * xp / max(possible):.1f}%"'
+        ' aria-hidden="true"><span class="course-bar__fill"></span></span>'
+        f'<span class="course-bar__value"><span class="course-bar__earned">…</span> / {xp} XP'
+        "</span></li>"
+        for m, xp in zip(modules, possible, strict=True)
+    )
     return (
         '<div class="course-progress">'
-        f'<p class="course-progress__total">Total: … of {possible} XP</p>'
-        f'<svg viewBox="0 0 {CHART_WIDTH} {height}" class="course-chart" aria-hidden="true">'
-        "</svg>"
+        '<p class="course-progress__total">Total: <span class="course-progress__earned">…</span>'
+        f" of {sum(possible)} XP</p>"
+        '<p class="course-complete" hidden>✓ Course complete: every module\'s work is done.</p>'
+        f'<ul class="course-bars">{rows}</ul>'
         '<button class="md-button course-reset" type="button" disabled>Reset all progress'
         "</button></div>"
     )
 
 
 def on_page_content(html, page, config, files, **kwargs):
-    html = html.replace(PROGRESS_BOX, progress_placeholder(_course["modules"]))
+    html = html.replace(PROGRESS_BOX, progress_html(_course["modules"]))
     module = next((m for m in _course["modules"] if m["page"] == page.file.src_uri), None)
     if module is None:
         return html

@@ -789,60 +789,27 @@
 
   // ---- progress ------------------------------------------------------------------------------
 
-  var SVG = "http://www.w3.org/2000/svg";
-
-  function svg(tag, attributes, text) {
-    var node = document.createElementNS(SVG, tag);
-    Object.keys(attributes).forEach(function (k) { node.setAttribute(k, attributes[k]); });
-    if (text !== undefined) {
-      node.textContent = text;
-    }
-    return node;
-  }
-
+  // The summary page's progress box comes with the page (docs/hooks/course_data.py): a total,
+  // one bar per module and a reset button. This fills in what this browser has earned.
   function drawProgress(container) {
-    container.textContent = "";
-    var total = totalXp();
-    var possible = sum(course.modules.map(possibleXp));
     var complete = course.modules.every(function (m) { return moduleXp(m) === possibleXp(m); });
-    var summary = el("p", "course-progress__total", "Total: " + total + " of " + possible + " XP");
-    container.appendChild(summary);
-    if (complete) {
-      container.appendChild(el("p", "course-complete", "✓ Course complete: every module's work is done."));
-    }
-    // docs/hooks/course_data.py puts a placeholder of this drawing's size in the page.
-    var rowHeight = 34;
-    var width = 640;
-    var labelWidth = 210;
-    var chart = svg("svg", {
-      viewBox: "0 0 " + width + " " + (course.modules.length * rowHeight + 10),
-      role: "img",
-      class: "course-chart",
-      "aria-label": "XP earned per module: " + course.modules.map(function (m) {
-        return "module " + m.number + " " + moduleXp(m) + " of " + possibleXp(m);
-      }).join(", "),
+    container.querySelector(".course-progress__earned").textContent = totalXp();
+    container.querySelector(".course-complete").hidden = !complete;
+    course.modules.forEach(function (module) {
+      var bar = container.querySelector('[data-course-bar="' + module.id + '"]');
+      bar.querySelector(".course-bar__fill").style.width =
+        (100 * moduleXp(module) / possibleXp(module)) + "%";
+      bar.querySelector(".course-bar__earned").textContent = moduleXp(module);
     });
-    var maxXp = Math.max.apply(null, course.modules.map(possibleXp));
-    course.modules.forEach(function (module, i) {
-      var y = i * rowHeight + 8;
-      var barMax = width - labelWidth - 90;
-      chart.appendChild(svg("text", { x: 0, y: y + 17, class: "course-chart__label" },
-        module.number + " · " + module.title));
-      chart.appendChild(svg("rect", { x: labelWidth, y: y, width: barMax * possibleXp(module) / maxXp,
-        height: 22, rx: 3, class: "course-chart__possible" }));
-      chart.appendChild(svg("rect", { x: labelWidth, y: y, width: barMax * moduleXp(module) / maxXp,
-        height: 22, rx: 3, class: "course-chart__earned" }));
-      chart.appendChild(svg("text", { x: labelWidth + barMax * possibleXp(module) / maxXp + 8,
-        y: y + 17, class: "course-chart__value" }, moduleXp(module) + " / " + possibleXp(module)));
-    });
-    container.appendChild(chart);
-    container.appendChild(button("Reset all progress", "course-reset", function () {
+    var reset = container.querySelector(".course-reset");
+    reset.disabled = false;
+    reset.onclick = function () {
       if (window.confirm("Delete your notes, ticks, flashcard and quiz progress in this browser?")) {
         state = emptyState();
         changed();
         renderPage();
       }
-    }));
+    };
   }
 
   // ---- page wiring ---------------------------------------------------------------------------
