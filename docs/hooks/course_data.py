@@ -3,9 +3,9 @@
 The interactive layer (XP, quiz, flashcards, progress) reads that JSON; contributors edit
 the YAML. Each module page also gets its banner ("Module 4 of 6" and a place for its XP)
 here, in the HTML, and the summary page its progress bars, so that a page does not move
-when the script fills them in. A mistake stops the build with
-the file, the line and what is wrong: a question with no correct answer or two, an empty
-explanation, a duplicate id, an unknown module.
+when the script fills them in. A mistake stops the build with the file, the line and what
+is wrong: a question with no correct answer or two, an empty explanation, a duplicate id,
+an unknown module.
 
 Run alone: `python docs/hooks/course_data.py` validates and prints a summary.
 """
@@ -215,7 +215,8 @@ def banner_html(module: dict, modules: int) -> str:
     return (
         '<p class="course-banner" data-search-exclude>'
         f'<span class="course-banner__module">Module {module["number"]} of {modules}</span>'
-        f'<span class="course-banner__xp" data-course-module-xp="{module["id"]}"></span></p>'
+        '<span class="course-banner__xp"'
+        f' data-course-module-xp="{escape(module["id"])}"></span></p>'
     )
 
 
@@ -228,7 +229,7 @@ def progress_html(modules: list[dict]) -> str:
     what this browser has earned; until then the numbers read "…" and the bars are empty."""
     possible = [sum(m["xp"].values()) for m in modules]
     rows = "".join(
-        f'<li class="course-bar" data-course-bar="{m["id"]}">'
+        f'<li class="course-bar" data-course-bar="{escape(m["id"])}">'
         f'<span class="course-bar__label">{m["number"]} · {escape(m["title"])}</span>'
         f'<span class="course-bar__track" style="width: {100 * xp / max(possible):.1f}%"'
         ' aria-hidden="true"><span class="course-bar__fill"></span></span>'
