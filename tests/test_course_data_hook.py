@@ -72,3 +72,27 @@ def test_a_module_title_is_escaped_in_the_progress_box():
     module = {**MODULES[0], "title": "Gates <b> & cells"}
     html = course_data.progress_html([module])
     assert "Gates &lt;b&gt; &amp; cells" in html and "<b>" not in html
+
+
+FEYNMAN = (
+    '<div class="admonition example">\n<p class="admonition-title">Feynman teach-back</p>\n'
+    '<p>Explain it.</p>\n<ul class="task-list">\n<li>I said it.</li>\n</ul>\n</div>'
+)
+
+
+def test_the_feynman_block_gets_its_box_before_its_checklist():
+    module = MODULES[1]
+    html = content(f'<h1 id="m">Title</h1>\n{FEYNMAN}', module["page"])
+    found = re.search(r'<p>Explain it.</p>\n(<div class="course-textarea">.*?</div>\n)<ul', html)
+    box = found.group(1)
+    assert f'for="course-feynman-{module["id"]}"' in box
+    assert f'<textarea id="course-feynman-{module["id"]}" rows="5" disabled>' in box
+    assert "the checklist earns XP once this box has text" in box
+
+
+def test_a_feynman_block_without_a_checklist_is_named():
+    from mkdocs.exceptions import PluginError
+
+    block = FEYNMAN.replace('<ul class="task-list">\n<li>I said it.</li>\n</ul>\n', "")
+    with pytest.raises(PluginError, match=r"Feynman block .* needs a checklist"):
+        content(f'<h1 id="m">Title</h1>\n{block}\n<ul class="task-list"></ul>', MODULES[1]["page"])

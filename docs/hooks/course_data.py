@@ -2,10 +2,10 @@
 
 The interactive layer (XP, quiz, flashcards, progress) reads that JSON; contributors edit
 the YAML. Each module page also gets its banner ("Module 4 of 6" and a place for its XP)
-here, in the HTML, and the summary page its progress bars, so that a page does not move
-when the script fills them in. A mistake stops the build with the file, the line and what
-is wrong: a question with no correct answer or two, an empty explanation, a duplicate id,
-an unknown module.
+and the box of its Feynman block here, in the HTML, and the summary page its progress bars,
+so that a page does not move when the script fills them in. A mistake stops the build with
+the file, the line and what is wrong: a question with no correct answer or two, an empty
+explanation, a duplicate id, an unknown module.
 
 Run alone: `python docs/hooks/course_data.py` validates and prints a summary.
 """
@@ -221,6 +221,36 @@ def banner_html(module: dict, modules: int) -> str:
 
 
 PROGRESS_BOX = '<div class="course-progress"></div>'
+FEYNMAN_BLOCK, TASK_LIST = '<div class="admonition example">', '<ul class="task-list">'
+FEYNMAN_LABEL = (
+    "Your explanation (kept with your notes; the checklist earns XP once this box has text)"
+)
+
+
+def feynman_box(module: dict) -> str:
+    """The box for the reader's explanation in a module's Feynman block, before its
+    checklist; course.js swaps it for one that keeps what is typed."""
+    box_id = f"course-feynman-{escape(module['id'])}"
+    return (
+        '<div class="course-textarea">'
+        f'<label class="course-textarea__label" for="{box_id}">{FEYNMAN_LABEL}</label>'
+        f'<textarea id="{box_id}" rows="5" disabled></textarea>'
+        '<span class="course-saved" aria-live="polite"></span></div>\n'
+    )
+
+
+def with_feynman_box(html: str, module: dict, page_name: str) -> str:
+    """html with the box put before the checklist of its Feynman block (the first
+    `!!! example`), if it has one."""
+    start = html.find(FEYNMAN_BLOCK)
+    if start < 0:
+        return html
+    checklist = html.find(TASK_LIST, start)
+    if checklist < 0 or "</div>" in html[start:checklist]:
+        from mkdocs.exceptions import PluginError
+
+        raise PluginError(f"{page_name}: the Feynman block (!!! example) needs a checklist")
+    return html[:checklist] + feynman_box(module) + html[checklist:]
 
 
 def progress_html(modules: list[dict]) -> str:
@@ -258,7 +288,8 @@ def on_page_content(html, page, config, files, **kwargs):
         from mkdocs.exceptions import PluginError
 
         raise PluginError(f"{page.file.src_uri}: a module page needs a '# title' line")
-    return title + closed + banner_html(module, len(_course["modules"])) + rest
+    html = title + closed + banner_html(module, len(_course["modules"])) + rest
+    return with_feynman_box(html, module, page.file.src_uri)
 
 
 def on_post_build(config, **kwargs):

@@ -446,3 +446,41 @@ def test_a_module_pages_first_screen_stays_put_when_course_js_runs(browser, site
         moved = {k: (top, tops["run"].get(k)) for k, top in tops["blocked"].items()}
         moved = {k: v for k, v in moved.items() if v[0] != v[1]}
         assert not moved, f"{module['page']}: moved when course.js ran: {moved}"
+
+
+# The heights of what course.js builds into a module page below its first screen.
+FILLED_IN_HEIGHTS = """
+() => [".admonition.example", ".course-flashcards"].flatMap((selector) =>
+  [...document.querySelectorAll(".md-content__inner " + selector)].map((el) =>
+    [selector, Math.round(el.getBoundingClientRect().height)]))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [390, 1280])
+def test_what_course_js_builds_lower_on_a_module_page_keeps_its_height(
+    browser, site_server, site_dir, width
+):
+    """The Feynman block comes with its box and a flashcard deck's place holds a deck's
+    height, so a reader who arrives at a section below them (from a search result or a
+    link) is not pushed away from it when course.js builds them."""
+    course = json.loads((site_dir / "assets" / "course-data.json").read_text())
+    for module in course["modules"]:
+        url = site_server + "/" + module["page"].removesuffix(".md") + "/"
+        heights = {}
+        for script in ("blocked", "run"):
+            context = browser.new_context(viewport={"width": width, "height": 844})
+            if script == "blocked":
+                context.route("**/course.js", lambda route: route.abort())
+            page = context.new_page()
+            try:
+                page.goto(url)
+                if script == "run":
+                    page.wait_for_function(
+                        "document.querySelector('[data-course-module-xp]')"
+                        "?.textContent.endsWith(' XP')"
+                    )
+                heights[script] = page.evaluate(FILLED_IN_HEIGHTS)
+            finally:
+                context.close()
+        assert heights["blocked"] == heights["run"], f"{module['page']} at {width} px: {heights}"

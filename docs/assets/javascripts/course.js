@@ -497,19 +497,18 @@
     return wrapper;
   }
 
+  // The Feynman block's box comes with the page (docs/hooks/course_data.py), so nothing moves
+  // when it is swapped here for one that keeps what the reader types.
   function addFeynman(module, content) {
-    var box = content.querySelector(".admonition.example");
-    if (!box || box.querySelector(".course-textarea")) {
+    var slot = content.querySelector(".admonition.example .course-textarea");
+    if (!slot) {
       return;
     }
-    var list = box.querySelector(".task-list");
-    var area = savingTextarea("Your explanation (kept with your notes; the checklist " +
-      "earns XP once this box has text)",
-      state.feynman[module.id], function (text) {
-        state.feynman[module.id] = text;
-        changed();
-      });
-    box.insertBefore(area, list || null);
+    var label = slot.querySelector(".course-textarea__label").textContent;
+    slot.replaceWith(savingTextarea(label, state.feynman[module.id], function (text) {
+      state.feynman[module.id] = text;
+      changed();
+    }));
   }
 
   function addNotes(module, content) {
@@ -819,7 +818,7 @@
     if (!content || !course) {
       return;
     }
-    content.querySelectorAll(".course-notes, .course-textarea").forEach(
+    content.querySelectorAll(".course-notes").forEach(
       function (node) { node.remove(); });
     var module = currentModule();
     if (module) {
