@@ -404,6 +404,27 @@ def test_nothing_on_the_quiz_pages_first_screen_waits_to_be_pushed_down(
     )
 
 
+def _with_and_without_course_js(browser, url: str, viewport: dict, measure) -> dict:
+    """{"blocked": measure(page), "run": measure(page)}: the page measured once with
+    course.js blocked (the moment before it runs) and once after it has filled in the XP."""
+    measured = {}
+    for script in ("blocked", "run"):
+        context = browser.new_context(viewport=viewport)
+        if script == "blocked":
+            context.route("**/course.js", lambda route: route.abort())
+        page = context.new_page()
+        try:
+            page.goto(url)
+            if script == "run":
+                page.wait_for_function(
+                    "document.querySelector('[data-course-module-xp]')?.textContent.endsWith(' XP')"
+                )
+            measured[script] = measure(page)
+        finally:
+            context.close()
+    return measured
+
+
 # Where each element that starts on the first screen of a page's content begins, by a key
 # that does not change when course.js fills it in.
 FIRST_SCREEN_TOPS = """
@@ -423,23 +444,17 @@ def test_a_module_pages_first_screen_stays_put_when_course_js_runs(browser, site
     course = json.loads((site_dir / "assets" / "course-data.json").read_text())
     for module in course["modules"]:
         url = site_server + "/" + module["page"].removesuffix(".md") + "/"
-        tops, banners = {}, {}
-        for script in ("blocked", "run"):
-            context = browser.new_context(viewport=PHONE)
-            if script == "blocked":
-                context.route("**/course.js", lambda route: route.abort())
-            page = context.new_page()
-            try:
-                page.goto(url)
-                if script == "run":
-                    page.wait_for_function(
-                        "document.querySelector('[data-course-module-xp]')"
-                        "?.textContent.endsWith(' XP')"
-                    )
-                tops[script] = page.evaluate(FIRST_SCREEN_TOPS)
-                banners[script] = page.locator(".course-banner").all_inner_texts()
-            finally:
-                context.close()
+        seen = _with_and_without_course_js(
+            browser,
+            url,
+            PHONE,
+            lambda page: (
+                page.evaluate(FIRST_SCREEN_TOPS),
+                page.locator(".course-banner").all_inner_texts(),
+            ),
+        )
+        tops = {script: found[0] for script, found in seen.items()}
+        banners = {script: found[1] for script, found in seen.items()}
         number = f"Module {module['number']} of {len(course['modules'])}"
         assert [text.split("\n")[0] for text in banners["blocked"]] == [number], banners
         assert len(banners["run"]) == 1 and banners["run"][0].endswith(" XP"), banners
@@ -467,20 +482,10 @@ def test_what_course_js_builds_lower_on_a_module_page_keeps_its_height(
     course = json.loads((site_dir / "assets" / "course-data.json").read_text())
     for module in course["modules"]:
         url = site_server + "/" + module["page"].removesuffix(".md") + "/"
-        heights = {}
-        for script in ("blocked", "run"):
-            context = browser.new_context(viewport={"width": width, "height": 844})
-            if script == "blocked":
-                context.route("**/course.js", lambda route: route.abort())
-            page = context.new_page()
-            try:
-                page.goto(url)
-                if script == "run":
-                    page.wait_for_function(
-                        "document.querySelector('[data-course-module-xp]')"
-                        "?.textContent.endsWith(' XP')"
-                    )
-                heights[script] = page.evaluate(FILLED_IN_HEIGHTS)
-            finally:
-                context.close()
+        heights = _with_and_without_course_js(
+            browser,
+            url,
+            {"width": width, "height": 844},
+            lambda page: page.evaluate(FILLED_IN_HEIGHTS),
+        )
         assert heights["blocked"] == heights["run"], f"{module['page']} at {width} px: {heights}"
