@@ -11,7 +11,7 @@ ADDRESS ?= 127.0.0.1:8000
 # mkdocs-material prints a notice about MkDocs 2 on every build; it is not about this site.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve build test lint unit lessons new-lesson demo bench install lock clean
+.PHONY: serve build test lint unit lessons new-lesson diagram-sizes demo bench install lock clean
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ build: $(STAMP)
 # runs one at a time, the default is one per CPU core, at most four).
 lessons: $(STAMP)
 	$(BIN)/python -m course_site.lessons $(NAME) $(if $(FORCE),--force,) $(if $(JOBS),--jobs $(JOBS),)
+
+# Record the drawn size of every Mermaid diagram (docs/data/diagram_sizes.json), so that a
+# page holds a diagram's place before Mermaid draws it; run after changing a diagram.
+diagram-sizes: build
+	$(BIN)/python scripts/measure_diagrams.py --site site
 
 # Start a lesson from lessons_src/_template.py and list it in mkdocs.yml's nav:
 #   make new-lesson NAME=m4_my_topic TITLE="A title" MODULE=4

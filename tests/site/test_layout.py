@@ -489,3 +489,56 @@ def test_what_course_js_builds_lower_on_a_module_page_keeps_its_height(
             lambda page: page.evaluate(FILLED_IN_HEIGHTS),
         )
         assert heights["blocked"] == heights["run"], f"{module['page']} at {width} px: {heights}"
+
+
+# Each diagram's box: its <pre> until Mermaid draws it, Material's <div> after.
+DIAGRAM_BOXES = """
+() => [...document.querySelectorAll(".md-content .mermaid")].map((el) => {
+  const box = el.getBoundingClientRect();
+  return [el.tagName.toLowerCase(), Math.round(box.width), box.height];
+})
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_diagrams_place_is_the_size_of_its_drawing(browser, site_server, site_dir, width):
+    """Mermaid draws a diagram after the page has loaded, and only when the reader comes near
+    it; until then its place (docs/hooks/diagram_sizes.py, course.css) is as large as the
+    drawing, so that nothing below it moves when the drawing arrives. The place is measured
+    with Mermaid blocked, the drawing after it is drawn."""
+    pages = sorted(
+        path.parent.relative_to(site_dir).as_posix()
+        for path in site_dir.rglob("index.html")
+        if 'class="mermaid"' in path.read_text()
+    )
+    assert len(pages) >= 4, pages
+    viewport = {"width": width, "height": 844}
+    for path in pages:
+        url = f"{site_server}/{path}/"
+        context = browser.new_context(viewport=viewport)
+        context.route("**/mermaid.min.js", lambda route: route.abort())
+        page = context.new_page()
+        page.goto(url, wait_until="networkidle")
+        places = page.evaluate(DIAGRAM_BOXES)
+        context.close()
+        context = browser.new_context(viewport=viewport)
+        page = context.new_page()
+        page.goto(url)
+        reveal_drawings(page)
+        drawings = page.evaluate(DIAGRAM_BOXES)
+        context.close()
+        assert [kind for kind, *_ in places] == ["pre"] * len(places), f"{path}: {places}"
+        assert [kind for kind, *_ in drawings] == ["div"] * len(places), f"{path}: {drawings}"
+        for number, (place, drawing) in enumerate(zip(places, drawings, strict=True), start=1):
+            _, place_width, place_height = place
+            _, drawing_width, drawing_height = drawing
+            # The labels are drawn in the system's fonts: a little room for other fonts.
+            tolerance = max(2.0, 0.02 * drawing_height)
+            assert abs(place_width - drawing_width) <= 1 and (
+                abs(place_height - drawing_height) <= tolerance
+            ), (
+                f"{path}/, diagram {number}, {width} px: the place is {place_width} x "
+                f"{place_height:.1f} px, the drawing {drawing_width} x {drawing_height:.1f}; "
+                "after changing a diagram, run `make diagram-sizes`"
+            )

@@ -56,11 +56,12 @@
     return loading;
   }
 
-  // The SVG's natural width, kept as its maximum, and a minimum that keeps text readable.
+  // The SVG's natural width, kept as its maximum, and a minimum that keeps text readable;
+  // a block, so that its box is as tall as the drawing (the size course.css reserves for it).
   function readable(svg) {
     return svg.replace(/(<svg[^>]*?)style="max-width:\s*([\d.]+)px;?"/, function (_, head, width) {
       var natural = parseFloat(width);
-      return head + 'style="max-width: ' + natural + "px; min-width: " +
+      return head + 'style="display: block; max-width: ' + natural + "px; min-width: " +
         Math.round(natural * MIN_SCALE) + 'px;"';
     });
   }
