@@ -542,3 +542,26 @@ def test_a_diagrams_place_is_the_size_of_its_drawing(browser, site_server, site_
                 f"{place_height:.1f} px, the drawing {drawing_width} x {drawing_height:.1f}; "
                 "after changing a diagram, run `make diagram-sizes`"
             )
+
+
+# Where each part of the header begins: the title, the light/dark toggle, the XP badge, search.
+HEADER_LEFTS = """
+() => [...document.querySelector(".md-header__inner").children].map((el) =>
+  [el.className, Math.round(el.getBoundingClientRect().left)])
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_headers_buttons_stay_put_when_the_xp_badge_is_filled_in(
+    browser, site_server, site_dir, width
+):
+    """The XP badge comes with the page (partials/search.html), as wide as the course's
+    most XP: were course.js to add it, or to widen it, the buttons beside it would move."""
+    course = json.loads((site_dir / "assets" / "course-data.json").read_text())
+    url = site_server + "/" + course["modules"][3]["page"].removesuffix(".md") + "/"
+    seen = _with_and_without_course_js(
+        browser, url, {"width": width, "height": 844}, lambda page: page.evaluate(HEADER_LEFTS)
+    )
+    assert seen["blocked"] == seen["run"], f"at {width} px: {seen}"
+    assert any("course-xp-badge" in name for name, _ in seen["run"]), seen["run"]

@@ -411,19 +411,12 @@
   }
 
   function refreshXp() {
-    var badge = document.querySelector(".course-xp-badge");
-    if (!badge) {
-      var header = document.querySelector(".md-header__inner");
-      if (!header) {
-        return;
-      }
-      badge = el("span", "course-xp-badge");
+    var badge = document.querySelector(".course-xp-badge"); // in the page (partials/search.html)
+    if (badge) {
+      badge.textContent = totalXp() + " XP";
+      // Announced when it changes, not when the page first fills it in.
       badge.setAttribute("aria-live", "polite");
-      var search = header.querySelector(".md-search") || header.lastElementChild;
-      header.insertBefore(badge, search);
     }
-    badge.textContent = totalXp() + " XP";
-    badge.title = "Course XP earned in this browser";
     document.querySelectorAll("[data-course-module-xp]").forEach(function (node) {
       var module = moduleById(node.getAttribute("data-course-module-xp"));
       node.textContent = moduleXp(module) + " / " + possibleXp(module) + " XP";
