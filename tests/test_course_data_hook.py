@@ -39,7 +39,7 @@ def test_a_module_page_gets_its_banner_right_under_its_title():
     assert f"Module {module['number']} of {len(MODULES)}" in banner
     assert f'data-course-module-xp="{module["id"]}"' in banner
     assert "data-search-exclude" in banner  # "Module 4 of 6" is not what a search is for
-    assert rest == "\n<p>First.</p>"
+    assert rest == "\n<p>First.</p>" + course_data.notes_section(module)
 
 
 def test_other_pages_are_left_as_they_are():
@@ -96,3 +96,26 @@ def test_a_feynman_block_without_a_checklist_is_named():
     block = FEYNMAN.replace('<ul class="task-list">\n<li>I said it.</li>\n</ul>\n', "")
     with pytest.raises(PluginError, match=r"Feynman block .* needs a checklist"):
         content(f'<h1 id="m">Title</h1>\n{block}\n<ul class="task-list"></ul>', MODULES[1]["page"])
+
+
+def test_a_module_page_ends_with_its_notes_section():
+    """The notes section (heading, box, export and import buttons) comes with the page, after
+    everything else on it, disabled until course.js wires it."""
+    module = MODULES[2]
+    assert module["xp"].get("notes"), "the test needs a module that gives XP for notes"
+    html = content(
+        '<h1 id="m">Title</h1>\n<h2 id="references">References</h2>\n<p>R.</p>', module["page"]
+    )
+    section = re.search(r'<p>R.</p>(<section class="course-notes".*</section>)\n$', html, re.DOTALL)
+    assert section, html[-600:]
+    notes = section.group(1)
+    assert f"<h2>My notes · Module {module['number']}</h2>" in notes
+    assert f'<textarea id="course-notes-{module["id"]}" rows="5" disabled>' in notes
+    assert notes.count("disabled>") == 3  # the box and both buttons
+    assert '<input type="file"' in notes and "data-search-exclude" in notes
+
+
+def test_a_module_without_notes_xp_gets_no_notes_section(monkeypatch):
+    module = MODULES[2]
+    monkeypatch.setitem(module["xp"], "notes", 0)
+    assert "course-notes" not in content('<h1 id="m">Title</h1>\n<p>R.</p>', module["page"])

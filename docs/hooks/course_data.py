@@ -1,8 +1,9 @@
 """Validate the course data (docs/data/*.yml) and publish it as assets/course-data.json.
 
 The interactive layer (XP, quiz, flashcards, progress) reads that JSON; contributors edit
-the YAML. Each module page also gets its banner ("Module 4 of 6" and a place for its XP)
-and the box of its Feynman block here, in the HTML, and the summary page its progress bars,
+the YAML. Each module page also gets its banner ("Module 4 of 6" and a place for its XP),
+the box of its Feynman block and its notes section here, in the HTML, and the summary page
+its progress bars,
 so that a page does not move when the script fills them in. A mistake stops the build with
 the file, the line and what is wrong: a question with no correct answer or two, an empty
 explanation, a duplicate id, an unknown module.
@@ -239,6 +240,27 @@ def feynman_box(module: dict) -> str:
     )
 
 
+NOTES_LABEL = "Notes for this module (kept in this browser only)"
+
+
+def notes_section(module: dict) -> str:
+    """The reader's notes at the end of a module page, its box and buttons disabled until
+    course.js swaps in a box that keeps what is typed and wires the buttons."""
+    box_id = f"course-notes-{escape(module['id'])}"
+    return (
+        '<section class="course-notes" data-search-exclude>'
+        f"<h2>My notes · Module {module['number']}</h2>"
+        '<div class="course-textarea">'
+        f'<label class="course-textarea__label" for="{box_id}">{NOTES_LABEL}</label>'
+        f'<textarea id="{box_id}" rows="5" disabled></textarea>'
+        '<span class="course-saved" aria-live="polite"></span></div>'
+        '<div class="course-actions">'
+        '<button class="md-button" type="button" disabled>Export all notes (Markdown)</button>'
+        '<button class="md-button" type="button" disabled>Import notes</button>'
+        '<input type="file" accept=".md,text/markdown,text/plain" hidden></div></section>\n'
+    )
+
+
 def with_feynman_box(html: str, module: dict, page_name: str) -> str:
     """html with the box put before the checklist of its Feynman block (the first
     `!!! example`), if it has one."""
@@ -289,6 +311,8 @@ def on_page_content(html, page, config, files, **kwargs):
 
         raise PluginError(f"{page.file.src_uri}: a module page needs a '# title' line")
     html = title + closed + banner_html(module, len(_course["modules"])) + rest
+    if module["xp"].get("notes"):
+        html += notes_section(module)
     return with_feynman_box(html, module, page.file.src_uri)
 
 

@@ -465,7 +465,7 @@ def test_a_module_pages_first_screen_stays_put_when_course_js_runs(browser, site
 
 # The heights of what course.js builds into a module page below its first screen.
 FILLED_IN_HEIGHTS = """
-() => [".admonition.example", ".course-flashcards"].flatMap((selector) =>
+() => [".admonition.example", ".course-flashcards", ".course-notes"].flatMap((selector) =>
   [...document.querySelectorAll(".md-content__inner " + selector)].map((el) =>
     [selector, Math.round(el.getBoundingClientRect().height)]))
 """
@@ -476,9 +476,10 @@ FILLED_IN_HEIGHTS = """
 def test_what_course_js_builds_lower_on_a_module_page_keeps_its_height(
     browser, site_server, site_dir, width
 ):
-    """The Feynman block comes with its box and a flashcard deck's place holds a deck's
-    height, so a reader who arrives at a section below them (from a search result or a
-    link) is not pushed away from it when course.js builds them."""
+    """The Feynman block and the notes section come with their boxes and a flashcard
+    deck's place holds a deck's height, so a reader who arrives at a section below them (from
+    a search result or a link, the references at the end) is not pushed away from it when
+    course.js builds them."""
     course = json.loads((site_dir / "assets" / "course-data.json").read_text())
     for module in course["modules"]:
         url = site_server + "/" + module["page"].removesuffix(".md") + "/"

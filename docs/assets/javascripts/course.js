@@ -504,39 +504,35 @@
     }));
   }
 
+  // The notes section comes with the page too (docs/hooks/course_data.py): its box is
+  // swapped for one that keeps what is typed (again after an import), its buttons wired.
   function addNotes(module, content) {
-    if (content.querySelector(".course-notes")) {
+    var section = content.querySelector(".course-notes");
+    if (!section) {
       return;
     }
-    var section = el("section", "course-notes");
-    section.appendChild(el("h2", null, "My notes · Module " + module.number));
-    section.appendChild(savingTextarea("Notes for this module (kept in this browser only)",
-      state.notes[module.id], function (text) {
-        state.notes[module.id] = text;
-        changed();
-      }));
-    var actions = el("div", "course-actions");
-    actions.appendChild(button("Export all notes (Markdown)", "", exportNotes));
-    var input = el("input");
-    input.type = "file";
-    input.accept = ".md,text/markdown,text/plain";
-    input.hidden = true;
-    input.addEventListener("change", function () {
+    var slot = section.querySelector(".course-textarea");
+    var label = slot.querySelector(".course-textarea__label").textContent;
+    slot.replaceWith(savingTextarea(label, state.notes[module.id], function (text) {
+      state.notes[module.id] = text;
+      changed();
+    }));
+    var buttons = section.querySelectorAll(".course-actions .md-button");
+    var input = section.querySelector(".course-actions input[type=file]");
+    buttons[0].onclick = exportNotes;
+    buttons[1].onclick = function () { input.click(); };
+    buttons.forEach(function (node) { node.disabled = false; });
+    input.onchange = function () {
       if (input.files && input.files[0]) {
         input.files[0].text().then(function (text) {
           var count = importNotes(text);
+          input.value = "";
           renderPage();
-          var fresh = document.querySelector(".course-notes") || section;
-          announce(fresh, count ? "Imported notes for " + count + " module(s)." :
+          announce(section, count ? "Imported notes for " + count + " module(s)." :
             "No notes found in that file.");
         });
       }
-    });
-    actions.appendChild(button("Import notes", "", function () { input.click(); }));
-    actions.appendChild(input);
-    section.appendChild(actions);
-    var footer = content.querySelector(".md-source-file");
-    content.insertBefore(section, footer || null);
+    };
   }
 
   function announce(parent, message) {
@@ -811,8 +807,6 @@
     if (!content || !course) {
       return;
     }
-    content.querySelectorAll(".course-notes").forEach(
-      function (node) { node.remove(); });
     var module = currentModule();
     if (module) {
       wireChecklists(module, content);
