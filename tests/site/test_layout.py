@@ -566,3 +566,39 @@ def test_the_headers_buttons_stay_put_when_the_xp_badge_is_filled_in(
     )
     assert seen["blocked"] == seen["run"], f"at {width} px: {seen}"
     assert any("course-xp-badge" in name for name, _ in seen["run"]), seen["run"]
+
+
+# Where each element of a page's content begins.
+CONTENT_TOPS = """
+() => [...document.querySelector(".md-content__inner").children].map((el) =>
+  Math.round(el.getBoundingClientRect().top + window.scrollY))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_module_pages_content_stays_put_when_materials_script_runs(
+    browser, site_server, site_dir, width
+):
+    """Material's script wraps tables in scrolling boxes after load; course.css gives a table
+    inside a content tab that room beforehand, so nothing below it moves. Every element of
+    the content begins at the same height with Material's script blocked and run."""
+    course = json.loads((site_dir / "assets" / "course-data.json").read_text())
+    for module in course["modules"]:
+        url = site_server + "/" + module["page"].removesuffix(".md") + "/"
+        tops = {}
+        for script in ("blocked", "run"):
+            context = browser.new_context(viewport={"width": width, "height": 844})
+            if script == "blocked":
+                context.route("**/bundle.*.min.js", lambda route: route.abort())
+            context.route("**/mermaid.min.js", lambda route: route.abort())
+            page = context.new_page()
+            page.goto(url, wait_until="networkidle")
+            tops[script] = page.evaluate(CONTENT_TOPS)
+            context.close()
+        moved = [
+            (number, before, after)
+            for number, (before, after) in enumerate(zip(*tops.values(), strict=True))
+            if abs(before - after) > 1
+        ]
+        assert not moved, f"{module['page']} at {width} px: (element, top before, after) {moved}"
