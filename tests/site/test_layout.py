@@ -404,25 +404,40 @@ def test_nothing_on_the_quiz_pages_first_screen_waits_to_be_pushed_down(
     )
 
 
-def _with_and_without_course_js(browser, url: str, viewport: dict, measure) -> dict:
-    """{"blocked": measure(page), "run": measure(page)}: the page measured once with
-    course.js blocked (the moment before it runs) and once after it has filled in the XP."""
+def _with_script_blocked_and_run(
+    browser, url: str, viewport: dict, measure, script: str, ready: str | None = None
+) -> dict:
+    """{"blocked": measure(page), "run": measure(page)}: the page measured once with the
+    script matching `script` blocked (the moment before it runs) and once after it ran: when
+    the JavaScript expression `ready` is true, or else when the network is idle. Mermaid is
+    blocked in both, so that no diagram is drawn in one and not the other."""
     measured = {}
-    for script in ("blocked", "run"):
+    for mode in ("blocked", "run"):
         context = browser.new_context(viewport=viewport)
-        if script == "blocked":
-            context.route("**/course.js", lambda route: route.abort())
+        context.route("**/mermaid.min.js", lambda route: route.abort())
+        if mode == "blocked":
+            context.route(script, lambda route: route.abort())
         page = context.new_page()
         try:
-            page.goto(url)
-            if script == "run":
-                page.wait_for_function(
-                    "document.querySelector('[data-course-module-xp]')?.textContent.endsWith(' XP')"
-                )
-            measured[script] = measure(page)
+            page.goto(url, wait_until="load" if ready else "networkidle")
+            if ready and mode == "run":
+                page.wait_for_function(ready)
+            measured[mode] = measure(page)
         finally:
             context.close()
     return measured
+
+
+def _with_and_without_course_js(browser, url: str, viewport: dict, measure) -> dict:
+    """The page measured with course.js blocked and after it has filled in the XP."""
+    return _with_script_blocked_and_run(
+        browser,
+        url,
+        viewport,
+        measure,
+        "**/course.js",
+        ready="document.querySelector('[data-course-module-xp]')?.textContent.endsWith(' XP')",
+    )
 
 
 # Where each element that starts on the first screen of a page's content begins, by a key
@@ -586,16 +601,13 @@ def test_a_module_pages_content_stays_put_when_materials_script_runs(
     course = json.loads((site_dir / "assets" / "course-data.json").read_text())
     for module in course["modules"]:
         url = site_server + "/" + module["page"].removesuffix(".md") + "/"
-        tops = {}
-        for script in ("blocked", "run"):
-            context = browser.new_context(viewport={"width": width, "height": 844})
-            if script == "blocked":
-                context.route("**/bundle.*.min.js", lambda route: route.abort())
-            context.route("**/mermaid.min.js", lambda route: route.abort())
-            page = context.new_page()
-            page.goto(url, wait_until="networkidle")
-            tops[script] = page.evaluate(CONTENT_TOPS)
-            context.close()
+        tops = _with_script_blocked_and_run(
+            browser,
+            url,
+            {"width": width, "height": 844},
+            lambda page: page.evaluate(CONTENT_TOPS),
+            "**/bundle.*.min.js",
+        )
         moved = [
             (number, before, after)
             for number, (before, after) in enumerate(zip(*tops.values(), strict=True))
